@@ -1,0 +1,74 @@
+"""One log line per request: request id, route template, status, duration, size bucket.
+
+Pure ASGI middleware; no client address, path parameters, file names or anything the models saw.
+Also enforces the upload size limit while the body streams in.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from service.api.problems import problem
+from service.errors import TooLargeError
+
+log = logging.getLogger("veil.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def _bucket(n: int) -> str:
+    for limit, name in ((100_000, "<100k"), (1_000_000, "<1M"), (10_000_000, "<10M")):
+        if n < limit:
+            return name
+    return ">=10M"
+
+
+class AccessLogMiddleware:
+    def __init__(self, app, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        status = {"code": 500}
+        received = {"n": 0}
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_body:
+            err = TooLargeError()
+            resp = problem(413, err.type_slug, err.title, err.detail)
+            status["code"] = 413
+            await resp(scope, receive, send)
+            return self._log(scope, request_id, 413, start, int(declared))
+
+        async def limited_receive():
+            message = await receive()
+            if message["type"] == "http.request":
+                received["n"] += len(message.get("body", b""))
+                if received["n"] > self.max_body:
+                    raise TooLargeError()
+            return message
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        finally:
+            self._log(scope, request_id, status["code"], start, received["n"])
+
+    @staticmethod
+    def _log(scope, request_id: str, code: int, start: float, size: int) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        log.info("request_id=%s method=%s route=%s status=%d duration_ms=%.1f size=%s", request_id,
+                 scope.get("method", "-"), route, code, (time.perf_counter() - start) * 1000, _bucket(size))

@@ -1,0 +1,93 @@
+"""Option fields (multipart form fields or query parameters) → validated core ``Options``."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from service.core.masks import Shape
+from service.core.options import CLASSES, Options
+from service.errors import InvalidOptionsError
+from service.inference.registry import BACKENDS
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+class RedactParams(BaseModel):
+    """Public options; strings as a form or query carries them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    classes: str = Field(",".join(CLASSES), description="comma-separated: faces, plates")
+    mode: Literal["blur", "pixelate", "fill", "mask"] = "blur"
+    backend: Literal[BACKENDS] | None = None  # type: ignore[valid-type]
+    face_threshold: float = Field(0.4, gt=0, lt=1)
+    plate_threshold: float = Field(0.4, gt=0, lt=1)
+    dilation_px: int = Field(2, ge=0, le=200)
+    dilation_pct: float = Field(8.0, ge=0, le=200)
+    feather: int = Field(0, ge=0, le=100)
+    regions: str = Field("[]", description="JSON list of boxes [x1,y1,x2,y2] or polygons [[x,y],...]")
+    ignore: str = Field("[]", description="JSON list of boxes or polygons never redacted")
+    colour: str = Field("#000000", description="fill colour, #rrggbb")
+    format: Literal["jpeg", "jpg", "png", "webp"] | None = None
+    quality: int = Field(90, ge=1, le=100)
+
+    @field_validator("classes")
+    @classmethod
+    def _classes(cls, v: str) -> str:
+        items = [c.strip() for c in v.split(",") if c.strip()]
+        if not items or set(items) - set(CLASSES):
+            raise ValueError(f"classes must be a subset of {CLASSES}")
+        return ",".join(items)
+
+    @field_validator("regions", "ignore")
+    @classmethod
+    def _shapes(cls, v: str) -> str:
+        _parse_shapes(v)
+        return v
+
+    @field_validator("colour")
+    @classmethod
+    def _colour(cls, v: str) -> str:
+        if not _HEX.match(v):
+            raise ValueError("colour must be #rrggbb")
+        return v
+
+
+def _parse_shapes(text: str) -> tuple[Shape, ...]:
+    try:
+        value = json.loads(text)
+        if not isinstance(value, list) or len(value) > 256:
+            raise ValueError
+        return tuple(Shape.parse(s) for s in value)
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        raise ValueError("expected a JSON list of boxes or polygons") from exc
+
+
+def to_options(fields: Mapping[str, str], default_backend: str) -> Options:
+    """Validate raw fields; a bad one becomes a 422 that names the field, never its value."""
+    try:
+        p = RedactParams.model_validate(dict(fields))
+    except ValidationError as exc:
+        names = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
+        raise InvalidOptionsError(f"Invalid fields: {', '.join(names)}") from None
+    rgb = _HEX.match(p.colour).group(1)  # type: ignore[union-attr]
+    return Options(
+        classes=tuple(p.classes.split(",")),
+        mode=p.mode,
+        backend=p.backend or default_backend,
+        face_threshold=p.face_threshold,
+        plate_threshold=p.plate_threshold,
+        dilation_px=p.dilation_px,
+        dilation_pct=p.dilation_pct,
+        feather=p.feather,
+        regions=_parse_shapes(p.regions),
+        ignore=_parse_shapes(p.ignore),
+        colour=(int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16)),
+        format=p.format,
+        quality=p.quality,
+    )

@@ -1,0 +1,74 @@
+"""HTTP routes: validate, delegate to the core, shape the response. No image logic here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from service.api.params import to_options
+from service.api.runtime import Runtime
+from service.api.upload import read_upload
+from service.core.still import analyze_bytes, redact_bytes
+from service.errors import NotReadyError, UndecodableError
+
+router = APIRouter()
+
+_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"}}}},
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+        "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "image/webp": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+_OPTIONS_DOC = ("Options as multipart fields or query parameters: classes, mode (blur|pixelate|fill|mask), "
+                "backend (unet|deeplabv3plus), face_threshold, plate_threshold, dilation_px, dilation_pct, "
+                "feather, regions, ignore, colour, format, quality.")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None or not runtime.ready:
+        raise NotReadyError()
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+@router.post("/v1/redact", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC,
+             response_class=Response, responses={200: {"content": {"image/*": {}}}})
+async def redact(request: Request, runtime: RuntimeDep) -> Response:
+    upload = await read_upload(request)
+    opts = to_options(upload.fields, runtime.settings.default_backend)
+    if not upload.data:
+        raise UndecodableError()
+    out = await run_in_threadpool(runtime.guarded, redact_bytes, runtime.models, upload.data, opts,
+                                  runtime.settings.max_pixels)
+    return Response(out.body, media_type=out.media_type, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/v1/analyze", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC)
+async def analyze(request: Request, runtime: RuntimeDep) -> Any:
+    upload = await read_upload(request)
+    opts = to_options(upload.fields, runtime.settings.default_backend)
+    if not upload.data:
+        raise UndecodableError()
+    result = await run_in_threadpool(runtime.guarded, analyze_bytes, runtime.models, upload.data, opts,
+                                     runtime.settings.max_pixels)
+    return JSONResponse(result, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(runtime: RuntimeDep) -> dict[str, Any]:
+    return {"status": "ready", "backends": sorted(runtime.models.backends)}

@@ -1,0 +1,108 @@
+"""``veil`` command line: redact files, serve the API, train and evaluate models. Same core as the API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from service.api.params import RedactParams, to_options
+from service.errors import VeilError
+
+
+def _add_redact(sub) -> None:
+    p = sub.add_parser("redact", help="redact images on disk")
+    p.add_argument("inputs", nargs="+", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="a file for one input, a directory for several")
+    p.add_argument("--masks", type=Path, help="also write one 0/255 PNG mask per input here")
+    for name, f in RedactParams.model_fields.items():
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=f.description)
+    p.set_defaults(func=_redact)
+
+
+def _redact(args: argparse.Namespace) -> int:
+    from service.config import Settings
+    from service.core.still import redact_with_mask
+    from service.inference.registry import load_models
+    from service.media.images import encode_mask_png
+
+    settings = Settings()
+    fields = {k: v for k in RedactParams.model_fields if (v := getattr(args, k)) is not None}
+    try:
+        opts = to_options(fields, settings.default_backend)
+        models = load_models(settings.models_dir, (opts.backend,), settings.engine, settings.threads,
+                             settings.face_work_size)
+    except VeilError as exc:
+        print(f"veil: {exc.detail}", file=sys.stderr)
+        return 2
+    several = len(args.inputs) > 1 or args.output.is_dir()
+    if several:
+        args.output.mkdir(parents=True, exist_ok=True)
+    if args.masks:
+        args.masks.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in args.inputs:
+        try:
+            out, mask = redact_with_mask(models, path.read_bytes(), opts, settings.max_pixels)
+        except (VeilError, OSError) as exc:
+            detail = exc.detail if isinstance(exc, VeilError) else "cannot read file"
+            print(f"veil: {path}: {detail}", file=sys.stderr)
+            failed += 1
+            continue
+        target = args.output / f"{path.stem}.{out.extension}" if several else args.output
+        target.write_bytes(out.body)
+        if args.masks:
+            (args.masks / f"{path.stem}.png").write_bytes(encode_mask_png(mask))
+    return 1 if failed else 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from service.api.app import create_app
+    from service.config import Settings
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False,
+                log_level=settings.log_level.lower())
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from service.training.train import train
+
+    args.argv = sys.argv[2:]
+    train(args)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="veil", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_redact(sub)
+    s = sub.add_parser("serve", help="run the HTTP API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=_serve)
+    from service.training.train import add_arguments
+
+    t = sub.add_parser("train", help="train a segmentation model from ../shared/data")
+    add_arguments(t)
+    t.set_defaults(func=_train)
+    from service.evaluation.cli import add_evaluate
+
+    add_evaluate(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

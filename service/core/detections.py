@@ -1,0 +1,49 @@
+"""What the pipeline passes between stages: one object = class, score, box and a local mask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Detection:
+    """``mask`` covers ``box`` (integer pixel bounds, x2/y2 exclusive) of the full image."""
+
+    cls: str
+    score: float
+    box: tuple[int, int, int, int]
+    mask: np.ndarray  # bool, shape (y2 - y1, x2 - x1)
+
+    @property
+    def size(self) -> int:
+        x1, y1, x2, y2 = self.box
+        return max(x2 - x1, y2 - y1)
+
+    def polygon(self) -> list[list[int]]:
+        """Outer contour of the mask in image coordinates (largest part)."""
+        contours, _ = cv2.findContours(self.mask.astype(np.uint8), cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            return []
+        c = max(contours, key=cv2.contourArea).reshape(-1, 2)
+        return (c + np.array(self.box[:2])).tolist()
+
+
+def clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:
+    x1, y1, x2, y2 = box
+    return (int(max(0, np.floor(x1))), int(max(0, np.floor(y1))),
+            int(min(width, np.ceil(x2))), int(min(height, np.ceil(y2))))
+
+
+def ellipse_mask(box: tuple[int, int, int, int], ref_box: tuple[float, float, float, float]) -> np.ndarray:
+    """Ellipse inscribed in ``ref_box``, drawn inside the integer bounds ``box``."""
+    x1, y1, x2, y2 = box
+    rx1, ry1, rx2, ry2 = ref_box
+    mask = np.zeros((y2 - y1, x2 - x1), np.uint8)
+    centre = (int(round((rx1 + rx2) / 2 - x1)), int(round((ry1 + ry2) / 2 - y1)))
+    axes = (max(1, int(round((rx2 - rx1) / 2))), max(1, int(round((ry2 - ry1) / 2))))
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, -1)
+    return mask.astype(bool)

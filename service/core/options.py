@@ -1,0 +1,27 @@
+"""Redaction options shared by API and CLI; defaults were chosen by measurement (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from service.core.masks import Shape
+
+CLASSES = ("faces", "plates")
+MODES = ("blur", "pixelate", "fill", "mask")
+
+
+@dataclass(frozen=True)
+class Options:
+    classes: tuple[str, ...] = CLASSES
+    mode: str = "blur"
+    backend: str = "unet"
+    face_threshold: float = 0.4
+    plate_threshold: float = 0.4
+    dilation_px: int = 2
+    dilation_pct: float = 8.0
+    feather: int = 0
+    regions: tuple[Shape, ...] = field(default_factory=tuple)
+    ignore: tuple[Shape, ...] = field(default_factory=tuple)
+    colour: tuple[int, int, int] = (0, 0, 0)
+    format: str | None = None
+    quality: int = 90

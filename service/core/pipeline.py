@@ -1,0 +1,39 @@
+"""Still-image pipeline on arrays: detect → segment → grow → regions/ignore → redact."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from service.core.detections import Detection
+from service.core.masks import apply_ignore, grow, paint, region_detections
+from service.core.options import Options
+from service.core.redaction import redact
+from service.inference.registry import ModelSet
+
+
+def detect(models: ModelSet, rgb: np.ndarray, opts: Options) -> list[Detection]:
+    """Objects of the requested classes with their raw (undilated) masks."""
+    backend = models.backend(opts.backend)
+    found: list[Detection] = []
+    if "faces" in opts.classes:
+        proposals = models.face_detector.detect(rgb, opts.face_threshold, models.face_work_size)
+        found += backend.faces.refine(rgb, proposals)
+    if "plates" in opts.classes:
+        found += backend.plates.find(rgb, opts.plate_threshold)
+    return found
+
+
+def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options) -> list[Detection]:
+    """Detections grown by the dilation options, plus caller regions, minus ignore areas."""
+    h, w = rgb.shape[:2]
+    grown = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in detect(models, rgb, opts)]
+    grown += region_detections(list(opts.regions), (h, w))
+    return apply_ignore(grown, list(opts.ignore), (h, w))
+
+
+def final_mask(models: ModelSet, rgb: np.ndarray, opts: Options) -> np.ndarray:
+    return paint(final_objects(models, rgb, opts), rgb.shape[:2])
+
+
+def redact_image(models: ModelSet, rgb: np.ndarray, opts: Options) -> np.ndarray:
+    return redact(rgb, final_objects(models, rgb, opts), opts.mode, opts.feather, opts.colour)

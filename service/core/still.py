@@ -1,0 +1,61 @@
+"""Bytes in, bytes out for still images: the one entry point the API and the CLI share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from service.core.masks import paint
+from service.core.options import Options
+from service.core.pipeline import detect, final_objects
+from service.core.redaction import redact
+from service.errors import InvalidOptionsError
+from service.inference.registry import ModelSet
+from service.media.images import FORMAT_BY_NAME, FORMATS, DecodedImage, decode, encode, encode_mask_png
+
+
+@dataclass
+class Output:
+    body: bytes
+    media_type: str
+    extension: str
+
+
+def output_format(decoded: DecodedImage, opts: Options) -> str:
+    if opts.format is None:
+        return decoded.format
+    if opts.format.lower() not in FORMAT_BY_NAME:
+        raise InvalidOptionsError(f"format must be one of: {', '.join(sorted(FORMAT_BY_NAME))}")
+    return FORMAT_BY_NAME[opts.format.lower()]
+
+
+def redact_bytes(models: ModelSet, data: bytes, opts: Options, max_pixels: int) -> Output:
+    """Decode, redact, re-encode from pixels. Any failure raises; the input is never returned."""
+    return redact_with_mask(models, data, opts, max_pixels)[0]
+
+
+def redact_with_mask(models: ModelSet, data: bytes, opts: Options, max_pixels: int
+                     ) -> tuple[Output, np.ndarray]:
+    """The redacted output and the final binary mask it used (at the oriented input's size)."""
+    decoded = decode(data, max_pixels)
+    objects = final_objects(models, decoded.rgb, opts)
+    mask = paint(objects, decoded.rgb.shape[:2])
+    if opts.mode == "mask":
+        return Output(encode_mask_png(mask), "image/png", "png"), mask
+    fmt = output_format(decoded, opts)
+    redacted = redact(decoded.rgb, objects, opts.mode, opts.feather, opts.colour)
+    media_type, ext = FORMATS[fmt]
+    return Output(encode(redacted, fmt, opts.quality, decoded.alpha), media_type, ext), mask
+
+
+def analyze_bytes(models: ModelSet, data: bytes, opts: Options, max_pixels: int) -> dict[str, Any]:
+    """Regions for review (class, score, box, polygon) of the raw detections; returned, never kept."""
+    decoded = decode(data, max_pixels)
+    h, w = decoded.rgb.shape[:2]
+    regions = [
+        {"class": d.cls, "score": round(d.score, 4), "box": list(d.box), "polygon": d.polygon()}
+        for d in detect(models, decoded.rgb, opts)
+    ]
+    return {"width": w, "height": h, "regions": regions}

@@ -1,0 +1,89 @@
+"""Domain exceptions. Each carries a fixed public message, a stable problem type and an HTTP status.
+
+The API maps them to RFC 9457 problem+json in one place; messages never echo input or library text.
+"""
+
+from __future__ import annotations
+
+
+class VeilError(Exception):
+    """Base of every error Veil reports to a caller."""
+
+    type_slug = "internal"
+    status = 500
+    title = "Internal error"
+    public_detail = "The request could not be processed. No image data was returned."
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.public_detail)
+        self.detail = detail or self.public_detail
+
+
+class UnsupportedMediaError(VeilError):
+    type_slug = "unsupported-media-type"
+    status = 415
+    title = "Unsupported media type"
+    public_detail = "The file type is not supported. Send JPEG, PNG or WebP images."
+
+
+class TooLargeError(VeilError):
+    type_slug = "payload-too-large"
+    status = 413
+    title = "Payload too large"
+    public_detail = "The file or its pixel count exceeds the configured limit."
+
+
+class UndecodableError(VeilError):
+    type_slug = "undecodable-media"
+    status = 422
+    title = "Undecodable media"
+    public_detail = "The file could not be decoded completely."
+
+
+class InvalidOptionsError(VeilError):
+    type_slug = "invalid-options"
+    status = 422
+    title = "Invalid options"
+    public_detail = "One or more options are invalid."
+
+
+class NotReadyError(VeilError):
+    type_slug = "not-ready"
+    status = 503
+    title = "Service not ready"
+    public_detail = "Models are not loaded yet. Retry shortly."
+
+
+class ModelError(VeilError):
+    type_slug = "model-failure"
+    status = 500
+    title = "Model failure"
+    public_detail = "Inference failed; no image data was returned."
+
+
+class ConfigurationError(VeilError):
+    type_slug = "configuration"
+    status = 500
+    title = "Configuration error"
+    public_detail = "The service is misconfigured."
+
+
+ERRORS: tuple[type[VeilError], ...] = (
+    UnsupportedMediaError,
+    TooLargeError,
+    UndecodableError,
+    InvalidOptionsError,
+    NotReadyError,
+    ModelError,
+    ConfigurationError,
+)
+
+
+class BusyError(VeilError):
+    type_slug = "busy"
+    status = 503
+    title = "Busy"
+    public_detail = "All workers are busy. Retry shortly."
+
+
+ERRORS = (*ERRORS, BusyError)

@@ -1,0 +1,75 @@
+"""Redaction metrics on arrays: object coverage by size, pixel IoU/Dice/FN rate, over-redaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+TAUS = (0.5, 0.8, 0.95)
+SIZE_BINS = (("<24", 0, 24), ("24-64", 24, 64), (">64", 64, 1 << 30))
+
+
+def size_bin(size: float) -> str:
+    return next(name for name, lo, hi in SIZE_BINS if lo <= size < hi)
+
+
+@dataclass
+class ClassTally:
+    """Running sums for one class over a dataset."""
+
+    coverages: list[tuple[float, float]] = field(default_factory=list)  # (object size, coverage)
+    inter: int = 0
+    union: int = 0
+    gt_pixels: int = 0
+    pred_pixels: int = 0
+    shaped: bool = False
+    outside: int = 0
+    pixels: int = 0
+
+    def add_objects(self, gts: list[np.ndarray], sizes: list[float], final: np.ndarray) -> None:
+        for g, s in zip(gts, sizes, strict=True):
+            area = int(g.sum())
+            if area:
+                self.coverages.append((s, float((final & g).sum()) / area))
+
+    def add_pixels(self, gt: np.ndarray, raw: np.ndarray) -> None:
+        self.shaped = True
+        self.inter += int((gt & raw).sum())
+        self.union += int((gt | raw).sum())
+        self.gt_pixels += int(gt.sum())
+        self.pred_pixels += int(raw.sum())
+
+    def add_over(self, final: np.ndarray, grown_gt: np.ndarray) -> None:
+        self.outside += int((final & ~grown_gt).sum())
+        self.pixels += final.size
+
+    def summary(self) -> dict:
+        out: dict = {"objects": len(self.coverages)}
+        cov = np.array([c for _, c in self.coverages]) if self.coverages else np.zeros(0)
+        sizes = np.array([s for s, _ in self.coverages]) if self.coverages else np.zeros(0)
+        for tau in TAUS:
+            out[f"recall@{tau}"] = round(float((cov >= tau).mean()), 4) if cov.size else None
+            for name, lo, hi in SIZE_BINS:
+                sel = cov[(sizes >= lo) & (sizes < hi)]
+                out[f"recall@{tau}[{name}]"] = round(float((sel >= tau).mean()), 4) if sel.size else None
+        for name, lo, hi in SIZE_BINS:
+            out[f"n[{name}]"] = int(((sizes >= lo) & (sizes < hi)).sum())
+        if self.shaped:
+            out["iou"] = round(self.inter / max(1, self.union), 4)
+            out["dice"] = round(2 * self.inter / max(1, self.gt_pixels + self.pred_pixels), 4)
+            out["fn_rate"] = round(1 - self.inter / max(1, self.gt_pixels), 4)
+        out["over_redaction"] = round(self.outside / max(1, self.pixels), 5)
+        return out
+
+
+def enlarge(masks: list[np.ndarray], sizes: list[float], shape: tuple[int, int], pct: float = 25.0
+            ) -> np.ndarray:
+    """Union of ground-truth objects each dilated by ``pct`` % of its size: what redaction may touch."""
+    out = np.zeros(shape, bool)
+    for m, s in zip(masks, sizes, strict=True):
+        r = max(2, int(round(s * pct / 100)))
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        out |= cv2.dilate(m.astype(np.uint8), k) > 0
+    return out

@@ -1,0 +1,47 @@
+"""Registry of segmentation architectures (smp), built offline from a config dict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import segmentation_models_pytorch as smp
+from torch import nn
+
+from service.errors import ConfigurationError
+
+
+def _unet(cfg: dict[str, Any]) -> nn.Module:
+    return smp.Unet(
+        encoder_name=cfg["encoder"],
+        encoder_weights=None,
+        decoder_channels=tuple(cfg.get("decoder_channels", (128, 64, 32, 16, 16))),
+        in_channels=3,
+        classes=1,
+    )
+
+
+def _deeplabv3plus(cfg: dict[str, Any]) -> nn.Module:
+    return smp.DeepLabV3Plus(
+        encoder_name=cfg["encoder"],
+        encoder_weights=None,
+        decoder_channels=int(cfg.get("decoder_channels", 128)),
+        in_channels=3,
+        classes=1,
+    )
+
+
+ARCHITECTURES: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
+    "unet": _unet,
+    "deeplabv3plus": _deeplabv3plus,
+}
+
+
+def build_model(cfg: dict[str, Any]) -> nn.Module:
+    """Build an untrained network for ``cfg['architecture']``; never touches the network."""
+    name = cfg.get("architecture")
+    if name not in ARCHITECTURES:
+        raise ConfigurationError(
+            f"unknown architecture {name!r}; valid: {', '.join(sorted(ARCHITECTURES))}"
+        )
+    return ARCHITECTURES[name](cfg)

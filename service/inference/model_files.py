@@ -1,0 +1,69 @@
+"""A model directory is data: ``config.json`` + ``model.safetensors`` (+ ``model.onnx``).
+
+Written by training, read by the engines; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from service.errors import ConfigurationError
+from service.inference.architectures import build_model
+
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+ONNX = "model.onnx"
+
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+
+
+def read_config(model_dir: Path) -> dict[str, Any]:
+    path = Path(model_dir) / CONFIG
+    if not path.is_file():
+        raise ConfigurationError(f"model config missing: {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_torch_model(model_dir: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Build the architecture from its config and load the weights strictly."""
+    cfg = read_config(model_dir)
+    weights = Path(model_dir) / WEIGHTS
+    if not weights.is_file():
+        raise ConfigurationError(f"model weights missing: {weights}")
+    model = build_model(cfg)
+    model.load_state_dict(load_file(str(weights)), strict=True)
+    return model.eval(), cfg
+
+
+def save_model_dir(model: torch.nn.Module, cfg: dict[str, Any], out: Path, onnx: bool = True) -> None:
+    """Write config, safetensors weights and (optionally) an ONNX export with dynamic size."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CONFIG).write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(out / WEIGHTS))
+    if onnx:
+        export_onnx(model, cfg, out / ONNX)
+
+
+def export_onnx(model: torch.nn.Module, cfg: dict[str, Any], path: Path) -> None:
+    size = int(cfg.get("input_size", 256))
+    dummy = torch.zeros(1, 3, size, size)
+    model = model.eval().float()
+    with torch.no_grad():
+        torch.onnx.export(
+            model,
+            (dummy,),
+            str(path),
+            input_names=["image"],
+            output_names=["logits"],
+            dynamic_axes={"image": {0: "n", 2: "h", 3: "w"}, "logits": {0: "n", 2: "h", 3: "w"}},
+            opset_version=17,
+            dynamo=False,
+        )

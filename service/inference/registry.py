@@ -1,0 +1,57 @@
+"""The loaded model set: the face detector plus, per backend, a face refiner and a plate finder.
+
+Backends are looked up by name (``models/<role>-<backend>/``); nothing branches on the architecture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.errors import ConfigurationError, InvalidOptionsError
+from service.inference.engines import make_engine
+from service.inference.face_detector import CenterFace
+from service.inference.model_files import read_config
+from service.inference.segmenters import FaceRefiner, PlateFinder
+
+BACKENDS = ("unet", "deeplabv3plus")
+
+
+@dataclass
+class Backend:
+    faces: FaceRefiner
+    plates: PlateFinder
+
+
+@dataclass
+class ModelSet:
+    face_detector: CenterFace
+    backends: dict[str, Backend]
+    face_work_size: int = 1280
+
+    def backend(self, name: str) -> Backend:
+        if name not in self.backends:
+            raise InvalidOptionsError(f"unknown backend; valid: {', '.join(sorted(self.backends))}")
+        return self.backends[name]
+
+
+def load_backend(models_dir: Path, name: str, engine: str, threads: int) -> Backend:
+    faces_dir, plates_dir = models_dir / f"faces-{name}", models_dir / f"plates-{name}"
+    for d, role in ((faces_dir, "faces"), (plates_dir, "plates")):
+        if read_config(d).get("role") != role:
+            raise ConfigurationError(f"{d} is not a {role} model")
+    return Backend(
+        faces=FaceRefiner(make_engine(engine, faces_dir, threads), read_config(faces_dir)),
+        plates=PlateFinder(make_engine(engine, plates_dir, threads), read_config(plates_dir)),
+    )
+
+
+def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, engine: str = "onnx",
+                threads: int = 2, face_work_size: int = 1280) -> ModelSet:
+    """Load every requested backend or fail: a missing model is a start-up error, never a silent skip."""
+    models_dir = Path(models_dir)
+    return ModelSet(
+        face_detector=CenterFace(threads=threads),
+        backends={b: load_backend(models_dir, b, engine, threads) for b in backends},
+        face_work_size=face_work_size,
+    )

@@ -1,0 +1,103 @@
+"""The two segmentation roles, each over any engine and either architecture.
+
+* ``PlateFinder`` segments the whole frame at a working size; connected parts become plates.
+* ``FaceRefiner`` segments a square crop around each face proposal into the face's pixel mask.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from service.core.detections import Detection, clip_box, ellipse_mask
+from service.inference.engines import Engine
+
+
+def _normalise(batch: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+    x = batch.astype(np.float32) / 255.0
+    x = (x - np.float32(cfg["mean"])) / np.float32(cfg["std"])
+    return x.transpose(0, 3, 1, 2)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+class PlateFinder:
+    def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
+        self.engine = engine
+        self.cfg = cfg
+        self.work_size = int(cfg.get("work_size", 960))
+
+    def probability(self, rgb: np.ndarray, work_size: int | None = None) -> tuple[np.ndarray, float]:
+        """Probability map at the working size (long side, up- or downscaled) and its scale factor."""
+        h, w = rgb.shape[:2]
+        scale = (work_size or self.work_size) / max(h, w)
+        nw, nh = max(32, round(w * scale)), max(32, round(h * scale))
+        pw, ph = -nw % 32, -nh % 32
+        resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        padded = cv2.copyMakeBorder(resized, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(114, 114, 114))
+        logits = self.engine.run(_normalise(padded[None], self.cfg))[0, 0, :nh, :nw]
+        return _sigmoid(logits), nw / w
+
+    def find(self, rgb: np.ndarray, threshold: float, work_size: int | None = None) -> list[Detection]:
+        h, w = rgb.shape[:2]
+        prob, scale = self.probability(rgb, work_size)
+        binary = (prob > threshold).astype(np.uint8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        found = []
+        for i in range(1, count):
+            x, y, bw, bh, area = stats[i]
+            if area < 4:
+                continue
+            part = labels[y:y + bh, x:x + bw] == i
+            score = float(prob[y:y + bh, x:x + bw][part].max())
+            box = clip_box(((x) / scale, y / scale, (x + bw) / scale, (y + bh) / scale), w, h)
+            if box[2] <= box[0] or box[3] <= box[1]:
+                continue
+            size = (box[2] - box[0], box[3] - box[1])
+            mask = cv2.resize(part.astype(np.uint8), size, interpolation=cv2.INTER_LINEAR) > 0
+            found.append(Detection("plates", score, box, mask))
+        return found
+
+
+class FaceRefiner:
+    def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
+        self.engine = engine
+        self.cfg = cfg
+        self.size = int(cfg.get("input_size", 128))
+        self.context = float(cfg.get("context", 1.5))
+        self.threshold = float(cfg.get("threshold", 0.5))
+
+    def refine(self, rgb: np.ndarray, proposals: np.ndarray, batch: int = 16) -> list[Detection]:
+        """One mask per proposal; falls back to the box's ellipse where the crop model finds too little."""
+        h, w = rgb.shape[:2]
+        crops, frames = [], []
+        for x1, y1, x2, y2, _ in proposals:
+            side = max(x2 - x1, y2 - y1) * self.context
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            s = self.size / side
+            m = np.float32([[s, 0, -(cx - side / 2) * s], [0, s, -(cy - side / 2) * s]])
+            crops.append(cv2.warpAffine(rgb, m, (self.size, self.size), flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114)))
+            frames.append((m, clip_box((cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2), w, h)))
+        probs = []
+        for i in range(0, len(crops), batch):
+            probs.append(_sigmoid(self.engine.run(_normalise(np.stack(crops[i:i + batch]), self.cfg))[:, 0]))
+        probs = np.concatenate(probs) if probs else np.zeros((0, self.size, self.size), np.float32)
+        found = []
+        for prob, (m, box), prop in zip(probs, frames, proposals, strict=True):
+            x1, y1, x2, y2 = box
+            if x2 <= x1 or y2 <= y1:
+                continue
+            shift = m.copy()
+            shift[:, 2] += m[:, :2] @ np.float32([x1, y1])
+            local = cv2.warpAffine(prob, shift, (x2 - x1, y2 - y1),
+                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > self.threshold
+            ellipse = ellipse_mask(box, tuple(prop[:4]))
+            if (local & ellipse).sum() < 0.3 * max(1, ellipse.sum()):
+                local = local | ellipse  # fail closed: a proposal always yields a mask
+            found.append(Detection("faces", float(prop[4]), box, local))
+        return found

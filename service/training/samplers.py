@@ -1,0 +1,136 @@
+"""Training crops for the two roles: full-frame plate finding and face-crop shape refinement.
+
+Images are loaded once into memory; each draw warps a random window straight from the source
+(scale, shift) so small and large objects are seen at every size the service will meet.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from service.datasets import Record
+from service.training.augment import photometric, random_affine
+
+
+def _read_rgb(path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise FileNotFoundError(path)
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def _warp(img: np.ndarray, scale: float, x0: float, y0: float, size: int) -> np.ndarray:
+    """Window of ``size``² of the image scaled by ``scale`` whose top-left is (x0, y0) in scaled coords."""
+    m = np.float32([[scale, 0, -x0], [0, scale, -y0]])
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.warpAffine(img, m, (size, size), flags=interp, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=(114, 114, 114))
+
+
+@dataclass
+class Sample:
+    image: np.ndarray  # HxWx3 uint8 RGB
+    mask: np.ndarray  # HxW uint8 0/1
+
+
+class PlateSampler:
+    """Windows of street scenes; most centre a plate rescaled to 12–200 px wide, some are random."""
+
+    def __init__(self, records: list[Record], negatives: list[Record], size: int = 256) -> None:
+        self.size = size
+        self.items = [(_read_rgb(r.image), r.plates) for r in records]
+        self.negatives = [_read_rgb(r.image) for r in negatives]
+
+    def draw(self, rng: np.random.Generator) -> Sample:
+        s = self.size
+        if self.negatives and rng.random() < 0.1:
+            img = self.negatives[rng.integers(len(self.negatives))]
+            scale = rng.uniform(0.5, 2.0)
+            plates: list[np.ndarray] = []
+        else:
+            img, plates = self.items[rng.integers(len(self.items))]
+            scale = rng.uniform(0.5, 3.5)
+            if plates and rng.random() < 0.85:
+                p = plates[rng.integers(len(plates))]
+                width = float(np.ptp(p[:, 0])) or 1.0
+                target = math.exp(rng.uniform(math.log(12), math.log(200)))
+                scale = float(np.clip(target / width, 0.15, 8.0))
+        h, w = img.shape[:2]
+        sw, sh = w * scale, h * scale
+        if plates and rng.random() < 0.85:
+            cx, cy = plates[rng.integers(len(plates))].mean(axis=0) * scale
+            x0 = cx - rng.uniform(0.15, 0.85) * s
+            y0 = cy - rng.uniform(0.15, 0.85) * s
+        else:
+            x0 = rng.uniform(min(0, sw - s), max(0, sw - s))
+            y0 = rng.uniform(min(0, sh - s), max(0, sh - s))
+        crop = _warp(img, scale, x0, y0, s)
+        mask = np.zeros((s, s), np.uint8)
+        for p in plates:
+            pts = (p * scale - np.float32([x0, y0])).round().astype(np.int32)
+            cv2.fillPoly(mask, [pts], 1)
+        return _finish(crop, mask, rng)
+
+
+class FaceCropSampler:
+    """Square crops around a face box (as the detector would propose it) with the face's mask.
+
+    FASSEG gives true pixel masks; real-scene boxes give an inscribed ellipse as a weak target.
+    """
+
+    def __init__(
+        self, masked: list[Record], boxed: list[Record], size: int = 128, context: float = 1.5
+    ) -> None:
+        self.size = size
+        self.context = context
+        self.masked = []
+        for r in masked:
+            m = cv2.imread(str(r.face_mask), cv2.IMREAD_GRAYSCALE)
+            self.masked.append((_read_rgb(r.image), (m > 127).astype(np.uint8), r.faces[0]))
+        self.boxed = []
+        for r in boxed:
+            faces = [b for b in r.faces if min(b[2] - b[0], b[3] - b[1]) >= 8]
+            if faces:
+                self.boxed.append((_read_rgb(r.image), faces))
+
+    def draw(self, rng: np.random.Generator) -> Sample:
+        if self.masked and (not self.boxed or rng.random() < 0.45):
+            img, full_mask, box = self.masked[rng.integers(len(self.masked))]
+        else:
+            img, faces = self.boxed[rng.integers(len(self.boxed))]
+            full_mask = None
+            box = faces[rng.integers(len(faces))]
+        x1, y1, x2, y2 = box
+        bw, bh = x2 - x1, y2 - y1
+        side = max(bw, bh) * self.context * rng.uniform(0.85, 1.2)
+        cx = (x1 + x2) / 2 + rng.uniform(-0.1, 0.1) * bw
+        cy = (y1 + y2) / 2 + rng.uniform(-0.1, 0.1) * bh
+        scale = self.size / side
+        x0, y0 = (cx - side / 2) * scale, (cy - side / 2) * scale
+        crop = _warp(img, scale, x0, y0, self.size)
+        if full_mask is not None:
+            m = np.float32([[scale, 0, -x0], [0, scale, -y0]])
+            mask = cv2.warpAffine(full_mask, m, (self.size, self.size), flags=cv2.INTER_NEAREST)
+        else:
+            mask = np.zeros((self.size, self.size), np.uint8)
+            centre = (int(round((x1 + x2) / 2 * scale - x0)), int(round((y1 + y2) / 2 * scale - y0)))
+            axes = (max(1, int(round(bw * scale / 2))), max(1, int(round(bh * scale / 2))))
+            cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, -1)
+        if rng.random() < 0.3:
+            # A small face seen large: downscale then upscale so the model knows blurry proposals.
+            k = rng.uniform(0.1, 0.5)
+            small = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+            crop = cv2.resize(small, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        return _finish(crop, mask, rng)
+
+
+def _finish(crop: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> Sample:
+    if rng.random() < 0.4:
+        crop, mask = random_affine(crop, mask, rng)
+    if rng.random() < 0.5:
+        crop, mask = crop[:, ::-1], mask[:, ::-1]
+    return Sample(photometric(np.ascontiguousarray(crop), rng), np.ascontiguousarray(mask))

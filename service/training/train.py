@@ -1,0 +1,158 @@
+"""Train one segmentation model (plates full-frame, or faces crop) and write its model directory.
+
+Reproducible from ``../shared/data`` with one command (see each model's MODEL_CARD.md); checkpoints to
+``<out>/checkpoint.pt`` so a stopped run resumes where it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from service.datasets import load_records, select
+from service.inference.architectures import ARCHITECTURES, build_model
+from service.inference.model_files import MEAN, STD, save_model_dir
+from service.training.pretrained import ENCODER_INITS
+from service.training.samplers import FaceCropSampler, PlateSampler
+
+ROLE_DEFAULTS = {
+    "plates": {"size": 224, "batch": 8, "context": None},
+    "faces": {"size": 128, "batch": 16, "context": 1.5},
+}
+
+
+def make_sampler(role: str, data: Path, size: int):
+    if role == "plates":
+        plates = select(load_records(data / "plates_uc3m_lp_320"), "train")
+        plates += select(load_records(data / "plates_openalpr"), "train")
+        negatives = select(load_records(data / "faces_fmd_train"), "train")
+        return PlateSampler(plates, negatives, size=size), ["plates_uc3m_lp_320:train",
+                                                          "plates_openalpr:train(hash)",
+                                                          "faces_fmd_train:train(hash, negatives)"]
+    masked = select(load_records(data / "faces_fasseg"), "train")
+    boxed = select(load_records(data / "faces_fmd_train"), "train")
+    return FaceCropSampler(masked, boxed, size=size, context=ROLE_DEFAULTS["faces"]["context"]), [
+        "faces_fasseg:train", "faces_fmd_train:train(hash, ellipse targets)"]
+
+
+def to_tensor(batch: list[np.ndarray]) -> torch.Tensor:
+    x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).float() / 255.0
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """BCE (positives weighted: a missed pixel is a leak) plus soft Dice."""
+    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=torch.tensor(2.0))
+    prob = torch.sigmoid(logits)
+    inter = (prob * target).sum(dim=(1, 2, 3))
+    denom = prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
+    dice = 1 - (2 * inter + 1) / (denom + 1)
+    return bce + dice.mean()
+
+
+def train(args: argparse.Namespace) -> Path:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    size = args.size or ROLE_DEFAULTS[args.role]["size"]
+    batch = args.batch or ROLE_DEFAULTS[args.role]["batch"]
+    sampler, sources = make_sampler(args.role, Path(args.data), size)
+    cfg = {
+        "role": args.role,
+        "architecture": args.arch,
+        "encoder": args.encoder,
+        "input_size": size,
+        "threshold": 0.5,
+        "mean": MEAN,
+        "std": STD,
+        **({"context": ROLE_DEFAULTS["faces"]["context"]} if args.role == "faces" else {}),
+        **({"work_size": 960} if args.role == "plates" else {}),
+    }
+    model = build_model(cfg)
+    init = ENCODER_INITS[args.encoder](model) if args.pretrained else None
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "checkpoint.pt"
+    start = 0
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        start = state["step"]
+        rng = state["rng"]
+    warmup = 50
+    t0 = time.time()
+    running = 0.0
+    model.train()
+    for step in range(start, args.steps):
+        lr = args.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        samples = [sampler.draw(rng) for _ in range(batch)]
+        x = to_tensor([s.image for s in samples])
+        y = torch.from_numpy(np.stack([s.mask for s in samples])).float().unsqueeze(1)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(x)
+        loss = loss_fn(logits.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running = 0.98 * running + 0.02 * loss.item() if step > start else loss.item()
+        if (step + 1) % 50 == 0:
+            print(f"step {step + 1}/{args.steps} loss {running:.4f} lr {lr:.2e} "
+                  f"{(time.time() - t0) / (step + 1 - start):.2f}s/step", flush=True)
+        if (step + 1) % args.checkpoint_every == 0 or step + 1 == args.steps:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1,
+                        "rng": rng}, ckpt)
+    cfg["training"] = {
+        "command": "veil train " + " ".join(args.argv),
+        "steps": args.steps, "batch": batch, "crop": size, "lr": args.lr, "seed": args.seed,
+        "data": sources, "encoder_init": init, "final_loss": round(running, 4),
+        "wall_seconds_last_leg": round(time.time() - t0),
+    }
+    model.eval()
+    save_model_dir(model, cfg, out)
+    ckpt.unlink(missing_ok=True)
+    print(json.dumps(cfg["training"], indent=2))
+    return out
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("role", choices=sorted(ROLE_DEFAULTS))
+    p.add_argument("--arch", choices=sorted(ARCHITECTURES), default="unet")
+    p.add_argument("--encoder", choices=sorted(ENCODER_INITS), default="mobilenet_v2")
+    p.add_argument("--data", default="../shared/data")
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=1800)
+    p.add_argument("--batch", type=int, default=0)
+    p.add_argument("--size", type=int, default=0)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--no-pretrained", dest="pretrained", action="store_false")
+
+
+def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    p = argparse.ArgumentParser(prog="veil train")
+    add_arguments(p)
+    argv = sys.argv[1:] if argv is None else argv
+    args = p.parse_args(argv)
+    args.argv = argv
+    train(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from service.core.detections import Detection
+from service.core.masks import Shape, alpha, apply_ignore, grow, paint, region_detections
+
+
+def square(x1=40, y1=40, x2=60, y2=60, cls="faces") -> Detection:
+    return Detection(cls, 0.9, (x1, y1, x2, y2), np.ones((y2 - y1, x2 - x1), bool))
+
+
+def test_grow_adds_pixels_and_percent_of_size():
+    d = grow(square(), pixels=2, percent=10, width=100, height=100)  # 2 + 10 % of 20 = 4 px
+    m = paint([d], (100, 100))
+    assert m[50, 36] and not m[50, 35]
+    assert m[63, 50] and not m[64, 50]
+
+
+def test_grow_is_clipped_to_the_frame():
+    d = grow(square(0, 0, 10, 10), 5, 0, 12, 12)
+    assert d.box == (0, 0, 12, 12) and d.mask.shape == (12, 12)
+
+
+def test_regions_boxes_and_polygons():
+    shapes = [Shape.parse([0, 0, 10, 10]), Shape.parse([[50, 50], [70, 50], [60, 70]])]
+    dets = region_detections(shapes, (100, 100))
+    m = paint(dets, (100, 100))
+    assert m[5, 5] and m[55, 60] and not m[90, 90]
+    assert all(d.cls == "region" for d in dets)
+    with pytest.raises(ValueError):
+        Shape.parse([[1, 2], [3, 4]])
+
+
+def test_ignore_wins_over_detections():
+    dets = apply_ignore([square()], [Shape.parse([40, 40, 50, 60])], (100, 100))
+    m = paint(dets, (100, 100))
+    assert not m[45, 45] and m[45, 55]
+    assert apply_ignore([square()], [Shape.parse([0, 0, 100, 100])], (100, 100)) == []
+
+
+def test_feather_never_weakens_masked_pixels():
+    m = np.zeros((50, 50), bool)
+    m[20:30, 20:30] = True
+    a = alpha(m, 4)
+    assert np.all(a[m] == 1.0)
+    assert 0 < a[25, 17] < 1 and a[25, 5] < 0.01

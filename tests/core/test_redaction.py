@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from service.core.detections import Detection
+from service.core.redaction import MODES, redact
+from tests.conftest import gradient
+
+
+def text_like(h=200, w=300) -> np.ndarray:
+    """High-contrast stripes: the kind of detail a redaction must destroy."""
+    img = np.full((h, w, 3), 230, np.uint8)
+    img[:, ::6] = 10
+    img[::7, :] = 10
+    return img
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_mode_changes_only_the_masked_object(mode):
+    img = text_like()
+    mask = np.zeros((60, 120), bool)
+    mask[10:50, 10:110] = True
+    det = Detection("plates", 1.0, (100, 70, 220, 130), mask)
+    out = redact(img, [det], mode)
+    inside = out[80:120, 110:210].astype(int)
+    original = img[80:120, 110:210].astype(int)
+    assert np.abs(inside - original).mean() > 40
+    assert inside.std() < original.std() / 3  # the stripes are gone, not just shifted
+    untouched = np.ones(img.shape[:2], bool)
+    untouched[70:130, 100:220] = False
+    assert np.array_equal(out[untouched], img[untouched])
+
+
+def test_fill_uses_the_colour():
+    img = gradient()
+    det = Detection("region", 1.0, (10, 10, 20, 20), np.ones((10, 10), bool))
+    out = redact(img, [det], "fill", colour=(1, 2, 3))
+    assert np.all(out[10:20, 10:20] == (1, 2, 3))
+
+
+def test_blur_strength_scales_with_object_size():
+    img = text_like(400, 400)
+    small = Detection("faces", 1.0, (0, 0, 40, 40), np.ones((40, 40), bool))
+    big = Detection("faces", 1.0, (100, 100, 400, 400), np.ones((300, 300), bool))
+    out = redact(img, [small, big], "blur")
+    assert out[10:30, 10:30].std() < img[10:30, 10:30].std() / 3
+    assert out[200:300, 200:300].std() < 2.0  # a big face keeps no stripe structure at all

@@ -1,0 +1,23 @@
+import cv2
+import numpy as np
+
+from tests.conftest import FIXTURES, fixture_faces
+
+
+def iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_centerface_finds_the_annotated_faces(tiny_models):
+    for name, boxes in fixture_faces().items():
+        rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB)
+        found = tiny_models.face_detector.detect(rgb, 0.4, 1280)
+        for box in boxes:
+            assert max(iou(box, f) for f in found) > 0.3, name
+
+
+def test_no_faces_on_a_flat_image(tiny_models):
+    assert len(tiny_models.face_detector.detect(np.full((240, 320, 3), 90, np.uint8), 0.4, 1280)) == 0

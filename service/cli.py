@@ -93,9 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a segmentation model from ../shared/data")
     add_arguments(t)
     t.set_defaults(func=_train)
+    from service.bench.cli import add_bench
     from service.evaluation.cli import add_evaluate
 
     add_evaluate(sub)
+    add_bench(sub)
     return parser
 
 

@@ -8,27 +8,35 @@ from service.core.detections import Detection
 from service.core.masks import apply_ignore, grow, paint, region_detections
 from service.core.options import Options
 from service.core.redaction import redact
+from service.core.timing import NO_TIMER, StageTimer
 from service.inference.registry import ModelSet
 
 
-def detect(models: ModelSet, rgb: np.ndarray, opts: Options) -> list[Detection]:
+def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER
+           ) -> list[Detection]:
     """Objects of the requested classes with their raw (undilated) masks."""
     backend = models.backend(opts.backend)
     found: list[Detection] = []
     if "faces" in opts.classes:
-        proposals = models.face_detector.detect(rgb, opts.face_threshold, models.face_work_size)
-        found += backend.faces.refine(rgb, proposals)
+        with timer.stage("detect"):
+            proposals = models.face_detector.detect(rgb, opts.face_threshold, models.face_work_size)
+        with timer.stage("segment"):
+            found += backend.faces.refine(rgb, proposals)
     if "plates" in opts.classes:
-        found += backend.plates.find(rgb, opts.plate_threshold)
+        with timer.stage("segment"):
+            found += backend.plates.find(rgb, opts.plate_threshold)
     return found
 
 
-def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options) -> list[Detection]:
+def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER
+                  ) -> list[Detection]:
     """Detections grown by the dilation options, plus caller regions, minus ignore areas."""
     h, w = rgb.shape[:2]
-    grown = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in detect(models, rgb, opts)]
-    grown += region_detections(list(opts.regions), (h, w))
-    return apply_ignore(grown, list(opts.ignore), (h, w))
+    found = detect(models, rgb, opts, timer)
+    with timer.stage("postprocess"):
+        grown = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in found]
+        grown += region_detections(list(opts.regions), (h, w))
+        return apply_ignore(grown, list(opts.ignore), (h, w))
 
 
 def final_mask(models: ModelSet, rgb: np.ndarray, opts: Options) -> np.ndarray:

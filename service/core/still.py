@@ -11,6 +11,7 @@ from service.core.masks import paint
 from service.core.options import Options
 from service.core.pipeline import detect, final_objects
 from service.core.redaction import redact
+from service.core.timing import NO_TIMER, StageTimer
 from service.errors import InvalidOptionsError
 from service.inference.registry import ModelSet
 from service.media.images import FORMAT_BY_NAME, FORMATS, DecodedImage, decode, encode, encode_mask_png
@@ -36,18 +37,24 @@ def redact_bytes(models: ModelSet, data: bytes, opts: Options, max_pixels: int) 
     return redact_with_mask(models, data, opts, max_pixels)[0]
 
 
-def redact_with_mask(models: ModelSet, data: bytes, opts: Options, max_pixels: int
-                     ) -> tuple[Output, np.ndarray]:
+def redact_with_mask(models: ModelSet, data: bytes, opts: Options, max_pixels: int,
+                     timer: StageTimer = NO_TIMER) -> tuple[Output, np.ndarray]:
     """The redacted output and the final binary mask it used (at the oriented input's size)."""
-    decoded = decode(data, max_pixels)
-    objects = final_objects(models, decoded.rgb, opts)
-    mask = paint(objects, decoded.rgb.shape[:2])
+    with timer.stage("decode"):
+        decoded = decode(data, max_pixels)
+    objects = final_objects(models, decoded.rgb, opts, timer)
+    with timer.stage("postprocess"):
+        mask = paint(objects, decoded.rgb.shape[:2])
     if opts.mode == "mask":
-        return Output(encode_mask_png(mask), "image/png", "png"), mask
+        with timer.stage("encode"):
+            return Output(encode_mask_png(mask), "image/png", "png"), mask
     fmt = output_format(decoded, opts)
-    redacted = redact(decoded.rgb, objects, opts.mode, opts.feather, opts.colour)
+    with timer.stage("redact"):
+        redacted = redact(decoded.rgb, objects, opts.mode, opts.feather, opts.colour)
     media_type, ext = FORMATS[fmt]
-    return Output(encode(redacted, fmt, opts.quality, decoded.alpha), media_type, ext), mask
+    with timer.stage("encode"):
+        body = encode(redacted, fmt, opts.quality, decoded.alpha)
+    return Output(body, media_type, ext), mask
 
 
 def analyze_bytes(models: ModelSet, data: bytes, opts: Options, max_pixels: int) -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""``veil bench``: the project's measuring stick (numbers go to docs/benchmarks.md, not to tests)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="measure speed and memory")
+    kind = p.add_subparsers(dest="kind", required=True)
+    img = kind.add_parser("images", help="still-image pipeline")
+    img.add_argument("target", nargs="?", type=Path, help="an image or a directory of images")
+    img.add_argument("--synthetic", action="store_true", help="generated 1080p and 720p frames (seed 0)")
+    img.add_argument("--backend", action="append", choices=["unet", "deeplabv3plus"])
+    img.add_argument("--runs", type=int, default=20)
+    img.add_argument("--json", type=Path)
+    img.set_defaults(func=_bench_images)
+
+
+def _bench_images(args: argparse.Namespace) -> int:
+    from service.bench.images import header, run
+    from service.config import Settings
+    from service.inference.registry import load_models
+
+    settings = Settings()
+    backends = args.backend or ["unet", "deeplabv3plus"]
+    models = load_models(settings.models_dir, tuple(backends), settings.engine, settings.threads,
+                         settings.face_work_size)
+    result = {"header": header(settings.engine, settings.threads),
+              "results": run(models, args.target, args.synthetic, backends, args.runs, settings.max_pixels)}
+    for block in result["results"]:
+        for row in block["rows"]:
+            stages = " ".join(f"{k}={v['p50_ms']}" for k, v in row["stages"].items())
+            print(f"{row['backend']:>13} {row['input']:<26} p50={row['end_to_end']['p50_ms']} ms "
+                  f"p95={row['end_to_end']['p95_ms']} ms ceiling={row['ceiling_decode_encode']['p50_ms']} ms "
+                  f"| {stages}")
+        print(f"peak RSS {block['peak_rss_mb']} MB")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0

@@ -1,0 +1,83 @@
+"""``veil bench images``: per-stage and end-to-end latency, throughput and memory, with the ceiling."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from service.core.options import Options
+from service.core.still import redact_with_mask
+from service.core.timing import StageTimer
+from service.inference.registry import ModelSet
+from service.media.images import decode, encode
+
+STAGES = ("decode", "detect", "segment", "postprocess", "redact", "encode")
+
+
+def _pct(values: list[float]) -> dict[str, float]:
+    ms = np.asarray(values) * 1000
+    return {f"p{q}_ms": round(float(np.percentile(ms, q)), 1) for q in (50, 95)}
+
+
+def header(engine: str, threads: int) -> dict:
+    import onnxruntime
+    import torch
+
+    return {
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs ({platform.processor() or 'unknown cpu'})",
+        "platform": platform.platform(), "device": "cpu", "engine": engine, "threads": threads,
+        "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
+        "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
+    }
+
+
+def bench_images(models: ModelSet, inputs: list[tuple[str, bytes]], opts: Options, runs: int,
+                 max_pixels: int) -> dict:
+    """Each input ``runs`` times after one warm-up; the ceiling is decode + encode of the same bytes."""
+    rows = []
+    for name, data in inputs:
+        redact_with_mask(models, data, opts, max_pixels)
+        stages: dict[str, list[float]] = {s: [] for s in STAGES}
+        total, ceiling = [], []
+        for _ in range(runs):
+            timer = StageTimer()
+            t0 = time.perf_counter()
+            redact_with_mask(models, data, opts, max_pixels, timer)
+            total.append(time.perf_counter() - t0)
+            for s in STAGES:
+                stages[s].append(timer.seconds.get(s, 0.0))
+            t0 = time.perf_counter()
+            d = decode(data, max_pixels)
+            encode(d.rgb, d.format, opts.quality, d.alpha)
+            ceiling.append(time.perf_counter() - t0)
+        h, w = decode(data, max_pixels).rgb.shape[:2]
+        rows.append({
+            "input": name, "size": f"{w}x{h}", "backend": opts.backend, "runs": runs,
+            "end_to_end": _pct(total), "ceiling_decode_encode": _pct(ceiling),
+            "throughput_per_s": round(runs / sum(total), 2),
+            "stages": {s: _pct(v) for s, v in stages.items()},
+        })
+    return {"rows": rows, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def load_inputs(target: Path | None, synthetic: bool) -> list[tuple[str, bytes]]:
+    from service.bench.synthetic import synthetic_jpeg
+
+    if synthetic or target is None:
+        return [("synthetic-1920x1080.jpg", synthetic_jpeg(1920, 1080)),
+                ("synthetic-1280x720.jpg", synthetic_jpeg(1280, 720))]
+    files = sorted(p for p in target.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}) \
+        if target.is_dir() else [target]
+    return [(p.name, p.read_bytes()) for p in files]
+
+
+def run(models: ModelSet, target: Path | None, synthetic: bool, backends: list[str], runs: int,
+        max_pixels: int) -> list[dict]:
+    inputs = load_inputs(target, synthetic)
+    return [bench_images(models, inputs, replace(Options(), backend=b), runs, max_pixels) for b in backends]

@@ -1,0 +1,91 @@
+"""Render ``MODEL_CARD.md`` from a model's ``config.json`` and ``veil evaluate --json`` results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from service.inference.model_files import read_config
+
+LICENCES = {
+    "plates_uc3m_lp_320": "ODbL-1.0, non-commercial without the UC3M-LP authors' permission",
+    "plates_openalpr": "AGPL-3.0 (openalpr/benchmarks repository licence)",
+    "faces_fasseg": "research use, cite Khan et al. ICIP 2015 / ICME 2017",
+    "faces_fmd_train": "CC0-1.0 (Face-Mask-Detection, Kaggle andrewmvd)",
+}
+ROLE_TEXT = {
+    "plates": "Finds license plates in the whole frame (probability map at a working size, long side "
+              "`work_size`; connected components become plates) and gives their shape.",
+    "faces": "Refines a CenterFace proposal: segments a square crop (`context` × the box) into the face's "
+             "pixel mask (skin, eyes, nose, mouth; hair excluded).",
+}
+EXTRA_AUG = {"faces": ", downscale-upscale (small faces)", "plates": ", face scenes as negatives"}
+KEYS = ("objects", "recall@0.5", "recall@0.8", "recall@0.95", "recall@0.8[<24]", "recall@0.8[24-64]",
+        "recall@0.8[>64]", "iou", "dice", "fn_rate", "over_redaction")
+
+
+def metrics_table(results: list[dict], role: str) -> str:
+    rows = ["| dataset | part | method | " + " | ".join(KEYS) + " | p50 ms |",
+            "|---|---|---|" + "---|" * (len(KEYS) + 1)]
+    for r in results:
+        c = r["classes"].get(role)
+        if not c:
+            continue
+        cells = " | ".join("–" if c.get(k) is None else str(c.get(k)) for k in KEYS)
+        rows.append(f"| {Path(r['dataset']).name} | {r['part']} | {r['method']} | {cells} | "
+                    f"{r['latency_ms_p50']} |")
+    return "\n".join(rows)
+
+
+def render(model_dir: Path, results: list[dict]) -> str:
+    cfg = read_config(model_dir)
+    t = cfg.get("training", {})
+    init = t.get("encoder_init") or {}
+    data = "\n".join(f"- `{d}` — {LICENCES.get(d.split(':')[0], 'see ../shared/data')}"
+                     for d in t.get("data", []))
+    size_mb = sum(p.stat().st_size for p in model_dir.iterdir() if p.suffix in {".safetensors"}) / 1e6
+    return f"""# {model_dir.name}
+
+**Task.** {ROLE_TEXT[cfg['role']]}
+
+**Architecture.** smp `{cfg['architecture']}`, encoder `{cfg['encoder']}`, one output class (logit),
+ImageNet normalisation; weights `model.safetensors` ({size_mb:.1f} MB), ONNX export `model.onnx`
+(served with ONNX Runtime on CPU). Config: `config.json`.
+
+**Initialisation.** Encoder from `{init.get('package', 'random')}` (`{init.get('file', '-')}`, sha256
+`{init.get('sha256', '-')}`); decoder random. No weights or data were downloaded.
+
+**Training data** (licences restrict reuse; this model inherits those limits):
+{data}
+
+**Training.** `{t.get('command', '?')}` — {t.get('steps')} steps × batch {t.get('batch')} of
+{t.get('crop')}² crops, AdamW lr {t.get('lr')} (warm-up, cosine), bf16 autocast on CPU, BCE (positives ×2)
++ Dice, seed {t.get('seed')}; final smoothed loss {t.get('final_loss')}; augmentation: scale
+(plates rescaled to 12–200 px wide), perspective, rotation, motion/defocus blur, JPEG, noise, low light,
+colour shifts{EXTRA_AUG[cfg['role']]}.
+Run on 2 CPU cores (shared with a second training run).
+
+**Metrics** (final mask = this model + default dilation; `veil evaluate`, see docs/benchmarks.md):
+
+{metrics_table(results, cfg['role'])}
+
+**Limits.** Trained on small public sets: European (UC3M) and US/EU/BR (OpenALPR) plates, frontal
+portraits (FASSEG) and Asian street scenes with medical masks (Face-Mask-Detection). Expect lower recall
+on unusual plate formats, extreme angles, night IR footage and very small objects; always review
+high-stakes output.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m service.training.model_card")
+    p.add_argument("model_dir", type=Path)
+    p.add_argument("--eval", type=Path, action="append", default=[])
+    args = p.parse_args(argv)
+    results = [json.loads(e.read_text()) for e in args.eval]
+    (args.model_dir / "MODEL_CARD.md").write_text(render(args.model_dir, results), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The committed default models on real photos: every face/plate region changes, far background does not."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from service.core.options import Options
+from service.core.still import redact_with_mask
+from service.datasets import load_records, select
+from service.evaluation.runner import ground_truth
+from tests.conftest import FIXTURES, fixture_faces, need_shared_data
+
+BACKENDS = ["unet", "deeplabv3plus"]
+
+
+def far_from(boxes, shape, margin):
+    keep = np.ones(shape, bool)
+    for x1, y1, x2, y2 in boxes:
+        keep[max(0, int(y1) - margin):int(y2) + margin, max(0, int(x1) - margin):int(x2) + margin] = False
+    return keep
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_faces_in_real_photos_are_redacted_and_background_kept(default_models, backend):
+    for name, boxes in fixture_faces().items():
+        data = (FIXTURES / name).read_bytes()
+        out, mask = redact_with_mask(default_models, data, Options(backend=backend), 1 << 26)
+        src = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+        dst = np.asarray(Image.open(io.BytesIO(out.body)).convert("RGB")).astype(int)
+        for x1, y1, x2, y2 in boxes:
+            cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 4, (y2 - y1) / 4
+            core = (slice(int(cy - ry), int(cy + ry)), slice(int(cx - rx), int(cx + rx)))
+            assert mask[core].mean() > 0.95, (name, backend)
+            assert np.abs(dst[core] - src[core]).mean() > 6, (name, backend)
+        far = far_from(boxes, mask.shape, 40)
+        assert mask[far].mean() < 0.02, (name, backend)
+        assert np.abs(dst[far] - src[far]).mean() < 3, (name, backend)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_plates_on_the_uc3m_dev_split_are_covered(default_models, backend):
+    data = need_shared_data()
+    records = select(load_records(data / "plates_uc3m_lp_320"), "test")[:40]
+    covered, total = 0, 0
+    for r in records:
+        _, mask = redact_with_mask(default_models, r.image.read_bytes(),
+                                   Options(backend=backend, classes=("plates",), mode="mask"), 1 << 26)
+        for gt in ground_truth(r, "plates")[0]:
+            total += 1
+            covered += (mask & gt).sum() >= 0.8 * gt.sum()
+    assert total >= 40 and covered / total >= 0.85, (covered, total)

@@ -1,0 +1,64 @@
+import struct
+
+import numpy as np
+from PIL import Image
+
+from service.cli import main
+from tests.conftest import FIXTURES, gradient, jpeg_bytes
+
+
+def rotated_jpeg() -> bytes:
+    """A 80×40 JPEG whose EXIF says orientation 6 (display is 40×80)."""
+    tiff = b"II*\0" + struct.pack("<I", 8) + struct.pack("<H", 1)
+    tiff += struct.pack("<HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack("<I", 0)
+    payload = b"Exif\0\0" + tiff
+    body = jpeg_bytes(gradient(40, 80))
+    return body[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + body[2:]
+
+
+def test_redact_one_file(tmp_path, tiny_models_dir, monkeypatch):
+    monkeypatch.setenv("VEIL_MODELS_DIR", str(tiny_models_dir))
+    src = FIXTURES / "street_faces_785.jpg"
+    out = tmp_path / "out.jpg"
+    assert main(["redact", str(src), "-o", str(out), "--mode", "fill", "--classes", "faces"]) == 0
+    before = np.asarray(Image.open(src).convert("RGB")).astype(int)
+    after = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert after.shape == before.shape
+    assert np.abs(after[110:150, 175:200] - before[110:150, 175:200]).mean() > 30
+
+
+def test_redact_several_with_masks(tmp_path, tiny_models_dir, monkeypatch):
+    monkeypatch.setenv("VEIL_MODELS_DIR", str(tiny_models_dir))
+    a, b = tmp_path / "a.jpg", tmp_path / "b.png"
+    a.write_bytes(rotated_jpeg())
+    Image.fromarray(gradient(50, 70)).save(b)
+    out, masks = tmp_path / "out", tmp_path / "masks"
+    code = main(["redact", str(a), str(b), "-o", str(out), "--masks", str(masks),
+                 "--regions", "[[0,0,10,10]]", "--dilation-px", "0", "--dilation-pct", "0"])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "b.png"]
+    mask_a = np.asarray(Image.open(masks / "a.png"))
+    assert mask_a.shape == (80, 40)  # the size after EXIF orientation
+    assert set(np.unique(mask_a)) <= {0, 255} and np.all(mask_a[:10, :10] == 255)
+    assert np.asarray(Image.open(masks / "b.png")).shape == (50, 70)
+
+
+def test_bad_input_is_reported_and_nothing_written(tmp_path, tiny_models_dir, monkeypatch, capsys):
+    monkeypatch.setenv("VEIL_MODELS_DIR", str(tiny_models_dir))
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(jpeg_bytes(gradient())[:300])
+    out = tmp_path / "o.jpg"
+    assert main(["redact", str(bad), "-o", str(out)]) == 1
+    assert not out.exists()
+    assert "could not be decoded" in capsys.readouterr().err
+    assert main(["redact", str(bad), "-o", str(out), "--mode", "smear"]) == 2
+
+
+def test_help_lists_the_commands(capsys):
+    try:
+        main(["--help"])
+    except SystemExit:
+        pass
+    text = capsys.readouterr().out
+    for cmd in ("redact", "serve", "train", "evaluate", "bench"):
+        assert cmd in text

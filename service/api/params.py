@@ -14,6 +14,7 @@ from service.core.options import CLASSES, Options
 from service.errors import InvalidOptionsError
 from service.inference.registry import BACKENDS
 
+_D = Options()  # one source of defaults for API, CLI and core
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -22,19 +23,19 @@ class RedactParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    classes: str = Field(",".join(CLASSES), description="comma-separated: faces, plates")
-    mode: Literal["blur", "pixelate", "fill", "mask"] = "blur"
+    classes: str = Field(",".join(_D.classes), description="comma-separated: faces, plates")
+    mode: Literal["blur", "pixelate", "fill", "mask"] = _D.mode
     backend: Literal[BACKENDS] | None = None  # type: ignore[valid-type]
-    face_threshold: float = Field(0.4, gt=0, lt=1)
-    plate_threshold: float = Field(0.4, gt=0, lt=1)
-    dilation_px: int = Field(2, ge=0, le=200)
-    dilation_pct: float = Field(8.0, ge=0, le=200)
-    feather: int = Field(0, ge=0, le=100)
+    face_threshold: float = Field(_D.face_threshold, gt=0, lt=1)
+    plate_threshold: float = Field(_D.plate_threshold, gt=0, lt=1)
+    dilation_px: int = Field(_D.dilation_px, ge=0, le=200)
+    dilation_pct: float = Field(_D.dilation_pct, ge=0, le=200)
+    feather: int = Field(_D.feather, ge=0, le=100)
     regions: str = Field("[]", description="JSON list of boxes [x1,y1,x2,y2] or polygons [[x,y],...]")
     ignore: str = Field("[]", description="JSON list of boxes or polygons never redacted")
     colour: str = Field("#000000", description="fill colour, #rrggbb")
     format: Literal["jpeg", "jpg", "png", "webp"] | None = None
-    quality: int = Field(90, ge=1, le=100)
+    quality: int = Field(_D.quality, ge=1, le=100)
 
     @field_validator("classes")
     @classmethod

@@ -15,7 +15,7 @@ class Options:
     classes: tuple[str, ...] = CLASSES
     mode: str = "blur"
     backend: str = "unet"
-    face_threshold: float = 0.4
+    face_threshold: float = 0.3
     plate_threshold: float = 0.4
     dilation_px: int = 2
     dilation_pct: float = 8.0

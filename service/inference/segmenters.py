@@ -63,6 +63,9 @@ class PlateFinder:
         return found
 
 
+CORE = 0.7  # share of the proposal box (per axis) whose inscribed ellipse is always masked
+
+
 class FaceRefiner:
     def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
         self.engine = engine
@@ -96,8 +99,14 @@ class FaceRefiner:
             shift[:, 2] += m[:, :2] @ np.float32([x1, y1])
             local = cv2.warpAffine(prob, shift, (x2 - x1, y2 - y1),
                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > self.threshold
-            ellipse = ellipse_mask(box, tuple(prop[:4]))
+            px1, py1, px2, py2 = (float(v) for v in prop[:4])
+            ellipse = ellipse_mask(box, (px1, py1, px2, py2))
             if (local & ellipse).sum() < 0.3 * max(1, ellipse.sum()):
-                local = local | ellipse  # fail closed: a proposal always yields a mask
+                local = local | ellipse  # fail closed: a proposal always yields a face-sized mask
+            else:
+                # the face's centre is always covered, whatever the crop model says about it
+                cx, cy = (px1 + px2) / 2, (py1 + py2) / 2
+                rx, ry = (px2 - px1) * CORE / 2, (py2 - py1) * CORE / 2
+                local = local | ellipse_mask(box, (cx - rx, cy - ry, cx + rx, cy + ry))
             found.append(Detection("faces", float(prop[4]), box, local))
         return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from service.evaluation.report import table
 from service.inference.model_files import read_config
 
 LICENCES = {
@@ -20,23 +21,6 @@ ROLE_TEXT = {
              "pixel mask (skin, eyes, nose, mouth; hair excluded).",
 }
 EXTRA_AUG = {"faces": ", downscale-upscale (small faces)", "plates": ", face scenes as negatives"}
-KEYS = ("objects", "recall@0.5", "recall@0.8", "recall@0.95", "recall@0.8[<24]", "recall@0.8[24-64]",
-        "recall@0.8[>64]", "iou", "dice", "fn_rate", "over_redaction")
-
-
-def metrics_table(results: list[dict], role: str) -> str:
-    rows = ["| dataset | part | method | " + " | ".join(KEYS) + " | p50 ms |",
-            "|---|---|---|" + "---|" * (len(KEYS) + 1)]
-    for r in results:
-        c = r["classes"].get(role)
-        if not c:
-            continue
-        cells = " | ".join("–" if c.get(k) is None else str(c.get(k)) for k in KEYS)
-        rows.append(f"| {Path(r['dataset']).name} | {r['part']} | {r['method']} | {cells} | "
-                    f"{r['latency_ms_p50']} |")
-    return "\n".join(rows)
-
-
 def render(model_dir: Path, results: list[dict]) -> str:
     cfg = read_config(model_dir)
     t = cfg.get("training", {})
@@ -67,7 +51,7 @@ Run on 2 CPU cores (shared with a second training run).
 
 **Metrics** (final mask = this model + default dilation; `veil evaluate`, see docs/benchmarks.md):
 
-{metrics_table(results, cfg['role'])}
+{table(results, only=cfg['role'])}
 
 **Limits.** Trained on small public sets: European (UC3M) and US/EU/BR (OpenALPR) plates, frontal
 portraits (FASSEG) and Asian street scenes with medical masks (Face-Mask-Detection). Expect lower recall

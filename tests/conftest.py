@@ -87,3 +87,57 @@ def png_bytes(img: Image.Image) -> bytes:
 def gradient(h: int = 120, w: int = 160) -> np.ndarray:
     y, x = np.mgrid[0:h, 0:w]
     return np.dstack([x * 255 // max(1, w - 1), y * 255 // max(1, h - 1), (x + y) % 256]).astype(np.uint8)
+
+
+def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), rate: int = 30,
+              audio: bool = True, draw=None, container: str | None = None, codec: str = "libx264") -> Path:
+    """A short H.264 clip (moving bar, optional ``draw(i, rgb)``) with AAC audio and GPS/creation tags."""
+    import fractions
+
+    import av
+
+    w, h = size
+    with av.open(str(path), "w", format=container) as out:
+        out.metadata["location"] = "+48.8577+002.2950/"
+        out.metadata["creation_time"] = "2024-01-02T03:04:05Z"
+        v = out.add_stream(codec, rate=rate)
+        v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        a = out.add_stream("aac", rate=48000) if audio else None
+        if a is not None:
+            a.layout = "stereo"
+        for i in range(frames):
+            rgb = gradient(h, w)
+            rgb[:, (i * 4) % w] = 255
+            if draw:
+                draw(i, rgb)
+            f = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            f.pts, f.time_base = i, fractions.Fraction(1, rate)
+            for p in v.encode(f):
+                out.mux(p)
+        if a is not None:
+            t = 0
+            while t < frames * 48000 // rate:
+                s = (np.sin(2 * np.pi * 440 * (np.arange(1024) + t) / 48000) * 0.3).astype(np.float32)
+                af = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
+                af.sample_rate, af.pts = 48000, t
+                t += 1024
+                for p in a.encode(af):
+                    out.mux(p)
+            for p in a.encode():
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    return path
+
+
+def clip_facts(path: Path) -> dict:
+    """Frame count, video timestamps, audio packet bytes and container metadata of a clip."""
+    import av
+
+    with av.open(str(path)) as c:
+        pts = [f.pts for f in c.decode(video=0)]
+        tb = c.streams.video[0].time_base
+    with av.open(str(path)) as c:
+        audio = [bytes(p) for p in c.demux(audio=0) if p.size] if c.streams.audio else []
+        meta = dict(c.metadata)
+    return {"frames": len(pts), "times": [float(p * tb) for p in pts], "audio": audio, "metadata": meta}

@@ -1,0 +1,135 @@
+"""Fail-closed temporal propagation: objects become tracks, and a track's mask covers short gaps.
+
+Detections arrive frame by frame (possibly only every ``stride``-th frame). A frame is finalised once
+``window`` later frames have been seen: every track detected within ``window`` frames before *and*
+after it is interpolated into it, and a track seen only on one side is held for ``hold`` frames. So an
+object missed by the detector for a few frames, or between strided detections, is still covered.
+Masks are never shrunk: the final objects of a frame are the union of its own detections, the
+propagated ones, and the same track's masks in the neighbouring detected frames.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from service.core.detections import Detection, clip_box
+
+Final = tuple[int, object, list[Detection]]
+"""A finalised frame: index, the caller's payload (the frame itself), and the objects to redact."""
+
+
+def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class Track:
+    id: int
+    cls: str
+    seen: dict[int, Detection] = field(default_factory=dict)  # frame index -> detection
+
+    def last(self) -> tuple[int, Detection]:
+        t = max(self.seen)
+        return t, self.seen[t]
+
+    def predicted_box(self, t: int) -> tuple[float, float, float, float]:
+        """Constant-velocity guess from the last two sightings (for association only)."""
+        frames = sorted(self.seen)[-2:]
+        b1 = np.asarray(self.seen[frames[-1]].box, float)
+        if len(frames) < 2:
+            return tuple(b1)
+        b0 = np.asarray(self.seen[frames[0]].box, float)
+        v = (b1 - b0) / (frames[1] - frames[0])
+        return tuple(b1 + v * (t - frames[-1]))
+
+
+def _resize_to(det: Detection, box: tuple[int, int, int, int]) -> Detection:
+    w, h = box[2] - box[0], box[3] - box[1]
+    mask = cv2.resize(det.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    return Detection(det.cls, det.score, box, mask)
+
+
+@dataclass
+class Propagator:
+    width: int
+    height: int
+    window: int = 8
+    hold: int = 8
+    iou_match: float = 0.2
+    tracks: list[Track] = field(default_factory=list)
+    _pending: deque = field(default_factory=deque)  # (frame index, payload, detected?)
+    _next_id: int = 0
+
+    def push(self, t: int, payload, dets: list[Detection] | None) -> list[Final]:
+        """Add frame ``t`` (``dets`` None when detection was skipped); returns frames now final."""
+        if dets is not None:
+            self._associate(t, dets)
+        self._pending.append((t, payload))
+        out = []
+        while self._pending and self._pending[0][0] <= t - self.window:
+            ft, fp = self._pending.popleft()
+            out.append((ft, fp, self.objects_at(ft)))
+        self._forget(t)
+        return out
+
+    def flush(self) -> list[Final]:
+        out = [(ft, fp, self.objects_at(ft)) for ft, fp in self._pending]
+        self._pending.clear()
+        return out
+
+    def _associate(self, t: int, dets: list[Detection]) -> None:
+        candidates = sorted(
+            ((box_iou(tuple(map(int, tr.predicted_box(t))), d.box), i, j)
+             for i, tr in enumerate(self.tracks) for j, d in enumerate(dets)
+             if tr.cls == d.cls and t - tr.last()[0] <= self.window + self.hold),
+            reverse=True)
+        used_t, used_d = set(), set()
+        for iou, i, j in candidates:
+            if iou < self.iou_match or i in used_t or j in used_d:
+                continue
+            self.tracks[i].seen[t] = dets[j]
+            used_t.add(i)
+            used_d.add(j)
+        for j, d in enumerate(dets):
+            if j not in used_d:
+                self.tracks.append(Track(self._next_id, d.cls, {t: d}))
+                self._next_id += 1
+
+    def _forget(self, t: int) -> None:
+        """Drop sightings no pending frame can use (bounded memory on long videos)."""
+        horizon = (self._pending[0][0] if self._pending else t) - self.window - self.hold - 1
+        for tr in self.tracks:
+            for f in [f for f in tr.seen if f < horizon]:
+                del tr.seen[f]
+        self.tracks = [tr for tr in self.tracks if tr.seen]
+
+    def objects_at(self, t: int) -> list[Detection]:
+        out = []
+        for tr in self.tracks:
+            before = [f for f in tr.seen if t - self.window - self.hold <= f <= t]
+            after = [f for f in tr.seen if t <= f <= t + self.window + self.hold]
+            if t in tr.seen:
+                out.append(tr.seen[t])
+            fb, fa = (max(before) if before else None), (min(after) if after else None)
+            if fb is not None and fa is not None and fb != fa and fa - fb <= 2 * self.window:
+                k = (t - fb) / (fa - fb)
+                b = (1 - k) * np.asarray(tr.seen[fb].box, float) + k * np.asarray(tr.seen[fa].box, float)
+                box = clip_box(tuple(b), self.width, self.height)
+                if box[2] > box[0] and box[3] > box[1]:
+                    out += [_resize_to(tr.seen[fb], box), _resize_to(tr.seen[fa], box)]
+            elif fb is not None and t - fb <= self.hold and fb != t:
+                out.append(tr.seen[fb])  # held after it was last seen
+            elif fa is not None and fa - t <= self.hold and fa != t:
+                out.append(tr.seen[fa])  # shown before it was first seen
+            for f in (fb, fa):  # temporal smoothing: never smaller than the neighbouring sightings
+                if f is not None and f != t and abs(f - t) <= 1:
+                    out.append(tr.seen[f])
+        return out

@@ -1,0 +1,67 @@
+"""Video redaction on the still-image core plus temporal propagation; output only on full success."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.core.masks import apply_ignore, grow, region_detections
+from service.core.options import Options
+from service.core.pipeline import detect
+from service.core.redaction import redact
+from service.core.tracking import Final, Propagator
+from service.inference.registry import ModelSet
+from service.media.video import OUTPUT_CODECS, VideoInfo, VideoLimits, probe, transcode
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    stride: int = 1  # detect every n-th frame; propagation covers the rest
+    window: int = 6  # look-ahead/behind in frames for interpolation
+    hold: int = 6  # frames a track stays masked before first / after last sighting
+    codec: str = "h264"
+    crf: int = 20
+    keep_audio: bool = True
+
+
+def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: VideoOptions,
+                 limits: VideoLimits, progress: Callable[[float], None] | None = None) -> VideoInfo:
+    """Write the redacted video to ``dst`` atomically; on any failure ``dst`` is not created."""
+    if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1:
+        raise ValueError("invalid video options")
+    info = probe(src, limits)
+    prop = Propagator(info.width, info.height, window=max(vopts.window, vopts.stride), hold=vopts.hold)
+    regions = region_detections(list(opts.regions), (info.height, info.width))
+
+    def finish(items: list[Final]) -> Iterator[tuple[int, np.ndarray]]:
+        for t, frame, objects in items:
+            assert isinstance(frame, np.ndarray)
+            objs = apply_ignore(objects + regions, list(opts.ignore), frame.shape[:2])
+            yield t, redact(frame, objs, opts.mode, opts.feather, opts.colour)
+
+    def process(t: int, rgb: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        dets = None
+        if t % vopts.stride == 0:
+            dets = [grow(d, opts.dilation_px, opts.dilation_pct, info.width, info.height)
+                    for d in detect(models, rgb, opts)]
+        return finish(prop.push(t, rgb, dets))
+
+    def on_frame(n: int) -> None:
+        if progress and info.frames:
+            progress(min(1.0, n / info.frames))
+
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".veil-", suffix=dst.suffix)
+    os.close(fd)
+    try:
+        transcode(src, Path(tmp), process, lambda: finish(prop.flush()), vopts.codec, vopts.crf,
+                  vopts.keep_audio, on_frame)
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return info

@@ -1,0 +1,155 @@
+"""Video in and out with PyAV: allowlisted containers and codecs, header limits, streaming transcode.
+
+Frames stream through a caller's function one at a time (its own buffer is bounded); audio packets
+are copied bit for bit; video timestamps are kept frame for frame (VFR included); subtitles, data
+streams, attachments and container metadata are not written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from service.errors import TooLargeError, UndecodableError, UnsupportedMediaError
+
+# demuxer name (as FFmpeg reports it) -> output muxer
+CONTAINERS = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "mp4",
+    "matroska,webm": "matroska",
+    "avi": "avi",
+}
+FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
+VIDEO_CODECS = {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"}
+OUTPUT_CODECS = {"h264": "libx264", "vp9": "libvpx-vp9", "av1": "libaom-av1"}
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    max_seconds: float = 3600.0
+    max_pixels: int = 3840 * 2160
+    max_frames: int = 30 * 3600 * 2
+    max_streams: int = 8
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    container: str
+    codec: str
+    width: int
+    height: int
+    frames: int
+    seconds: float
+    rate: Fraction | None
+    audio_streams: int
+
+
+def _open(path: Path):
+    try:
+        options = {"format_whitelist": FORMAT_WHITELIST, "protocol_whitelist": "file"}
+        return av.open(str(path), options=options)
+    except (av.error.InvalidDataError, av.error.ArgumentError) as exc:  # not a whitelisted demuxer
+        raise UnsupportedMediaError("The file is not an allowed video container.") from exc
+    except av.FFmpegError as exc:
+        raise UndecodableError() from exc
+
+
+def probe(path: Path, limits: VideoLimits) -> VideoInfo:
+    """Header checks before any frame is decoded; raises 415/413/422-class errors."""
+    with _open(path) as c:
+        if c.format.name not in CONTAINERS:
+            raise UnsupportedMediaError("Allowed containers: MP4/MOV, MKV/WebM, AVI.")
+        if not c.streams.video:
+            raise UndecodableError("The file has no video stream.")
+        if len(c.streams) > limits.max_streams:
+            raise TooLargeError("The file has too many streams.")
+        v = c.streams.video[0]
+        codec = v.codec_context.name
+        if codec not in VIDEO_CODECS:
+            raise UnsupportedMediaError("Allowed video codecs: H.264, HEVC, VP8, VP9, AV1, MPEG-4.")
+        seconds = float(c.duration / av.time_base) if c.duration else 0.0
+        if v.width * v.height > limits.max_pixels or seconds > limits.max_seconds:
+            raise TooLargeError("The video's resolution or duration exceeds the configured limit.")
+        if v.frames and v.frames > limits.max_frames:
+            raise TooLargeError("The video has too many frames.")
+        return VideoInfo(c.format.name, codec, v.width, v.height, int(v.frames), seconds,
+                         v.average_rate, len(c.streams.audio))
+
+
+def _ended_early(inp, iv, frames: int, last_time: float) -> bool:
+    """A partial decode: fewer frames than the header declares, or a video that stops well short of
+    the declared duration (stream duration if known, else the container's, with 1 s of slack)."""
+    if iv.frames:
+        return frames < iv.frames
+    if iv.duration and iv.time_base:
+        declared, slack = float(iv.duration * iv.time_base), 0.25
+    elif inp.duration:
+        declared, slack = inp.duration / av.time_base, 1.0
+    else:
+        return frames == 0
+    return last_time < declared - slack - (1.0 / float(iv.average_rate or 1))
+
+
+Process = Callable[[int, np.ndarray], Iterator[tuple[int, np.ndarray]]]
+
+
+def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterator[tuple[int, np.ndarray]]],
+              codec: str = "h264", crf: int = 20, keep_audio: bool = True,
+              on_frame: Callable[[int], None] | None = None) -> int:
+    """Decode ``src``, pass each RGB frame to ``process`` (which yields finished frames, possibly
+    later), encode them with the source's timestamps into ``dst``; returns frames written.
+
+    Any decode error aborts with UndecodableError: a partial video is never produced as a success.
+    """
+    written = 0
+    with _open(src) as inp:
+        info_container = CONTAINERS[inp.format.name]
+        iv = inp.streams.video[0]
+        iv.thread_type = "AUTO"
+        audio = list(inp.streams.audio) if keep_audio else []
+        with av.open(str(dst), "w", format=info_container) as out:
+            ov = out.add_stream(OUTPUT_CODECS[codec], rate=iv.average_rate or iv.guessed_rate or 30)
+            ov.width, ov.height, ov.pix_fmt = iv.width, iv.height, "yuv420p"
+            ov.time_base = iv.time_base
+            ov.options = {"crf": str(crf), "preset": "veryfast"} if codec == "h264" else {"crf": str(crf)}
+            oa = {a.index: out.add_stream_from_template(a) for a in audio}
+            pts: dict[int, tuple[int, Fraction]] = {}
+
+            def emit(items: Iterator[tuple[int, np.ndarray]]) -> None:
+                nonlocal written
+                for idx, rgb in items:
+                    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                    frame.pts, frame.time_base = pts.pop(idx)
+                    for packet in ov.encode(frame):
+                        out.mux(packet)
+                    written += 1
+                    if on_frame:
+                        on_frame(written)
+
+            index, last_time = 0, 0.0
+            try:
+                for packet in inp.demux(iv, *audio):
+                    if packet.stream.type == "audio":
+                        if packet.dts is not None:
+                            packet.stream = oa[packet.stream.index]
+                            out.mux(packet)
+                        continue
+                    for frame in packet.decode():
+                        if frame.pts is None:
+                            raise UndecodableError("A video frame has no timestamp.")
+                        pts[index] = (frame.pts, frame.time_base)
+                        last_time = float(frame.pts * frame.time_base)
+                        emit(process(index, frame.to_ndarray(format="rgb24")))
+                        index += 1
+            except av.FFmpegError as exc:
+                raise UndecodableError() from exc
+            if _ended_early(inp, iv, index, last_time):
+                raise UndecodableError("The video ended before its declared length.")
+            emit(flush())
+            for packet in ov.encode():
+                out.mux(packet)
+    return written

@@ -1,0 +1,55 @@
+import numpy as np
+
+from service.core.detections import Detection
+from service.core.masks import paint
+from service.core.tracking import Propagator
+
+
+def det(x, y=20, size=20, cls="faces"):
+    return Detection(cls, 0.9, (x, y, x + size, y + size), np.ones((size, size), bool))
+
+
+def run(prop, frames):
+    """``frames``: list of detection lists (None = detection skipped). Returns objects per frame."""
+    out = {}
+    for t, dets in enumerate(frames):
+        for ft, _, objs in prop.push(t, None, dets):
+            out[ft] = objs
+    for ft, _, objs in prop.flush():
+        out[ft] = objs
+    return [out[t] for t in range(len(frames))]
+
+
+def test_missed_frames_are_filled_by_interpolation():
+    frames = [[det(10 + 3 * t)] if t not in (4, 5, 6) else [] for t in range(12)]
+    objs = run(Propagator(200, 100, window=4, hold=4), frames)
+    for t in (4, 5, 6):
+        m = paint(objs[t], (100, 200))
+        x = 10 + 3 * t
+        assert m[30, x + 2: x + 18].all(), t  # the object where it really was
+
+
+def test_stride_covers_every_frame():
+    frames = [[det(10 + 2 * t)] if t % 3 == 0 else None for t in range(15)]
+    objs = run(Propagator(200, 100, window=3, hold=3), frames)
+    for t in range(13):
+        m = paint(objs[t], (100, 200))
+        x = 10 + 2 * t
+        assert m[30, x + 2: x + 18].all(), t
+
+
+def test_hold_before_and_after_then_release():
+    frames = [[] for _ in range(30)]
+    for t in range(10, 15):
+        frames[t] = [det(50)]
+    objs = run(Propagator(200, 100, window=3, hold=3), frames)
+    covered = [t for t in range(30) if paint(objs[t], (100, 200))[30, 60]]
+    assert covered == list(range(7, 18))
+
+
+def test_memory_stays_bounded_on_long_runs():
+    prop = Propagator(200, 100, window=4, hold=4)
+    for t in range(2000):
+        prop.push(t, None, [det(10 + (t % 50)), det(120, cls="plates")])
+    assert len(prop._pending) <= 5
+    assert sum(len(tr.seen) for tr in prop.tracks) < 40

@@ -18,6 +18,11 @@ def _add_redact(sub) -> None:
     p.add_argument("--masks", type=Path, help="also write one 0/255 PNG mask per input here")
     for name, f in RedactParams.model_fields.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=f.description)
+    v = p.add_argument_group("video")
+    v.add_argument("--stride", type=int, default=1, help="detect every n-th frame (propagation covers gaps)")
+    v.add_argument("--codec", choices=["h264", "vp9", "av1"], default="h264")
+    v.add_argument("--crf", type=int, default=20)
+    v.add_argument("--drop-audio", action="store_true")
     p.set_defaults(func=_redact)
 
 
@@ -44,8 +49,12 @@ def _redact(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.inputs:
         try:
+            if not _is_image(path):
+                target = args.output / path.name if several else args.output
+                _redact_video(models, path, target, opts, args, settings)
+                continue
             out, mask = redact_with_mask(models, path.read_bytes(), opts, settings.max_pixels)
-        except (VeilError, OSError) as exc:
+        except (VeilError, OSError, ValueError) as exc:
             detail = exc.detail if isinstance(exc, VeilError) else "cannot read file"
             print(f"veil: {path}: {detail}", file=sys.stderr)
             failed += 1
@@ -55,6 +64,33 @@ def _redact(args: argparse.Namespace) -> int:
         if args.masks:
             (args.masks / f"{path.stem}.png").write_bytes(encode_mask_png(mask))
     return 1 if failed else 0
+
+
+def _is_image(path: Path) -> bool:
+    from service.media.images import sniff
+
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    try:
+        sniff(head)
+        return True
+    except VeilError:
+        return False
+
+
+def _redact_video(models, src: Path, dst: Path, opts, args: argparse.Namespace, settings) -> None:
+    from service.core.video_pipeline import VideoOptions, redact_video
+    from service.media.video import VideoLimits
+
+    def bar(done: float) -> None:
+        if sys.stderr.isatty():
+            filled = int(done * 30)
+            print(f"\r{src.name} [{'#' * filled}{'.' * (30 - filled)}] {done:4.0%}", end="", file=sys.stderr)
+
+    vopts = VideoOptions(stride=args.stride, codec=args.codec, crf=args.crf, keep_audio=not args.drop_audio)
+    redact_video(models, src, dst, opts, vopts, VideoLimits(), bar)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -94,9 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(t)
     t.set_defaults(func=_train)
     from service.bench.cli import add_bench
-    from service.evaluation.cli import add_evaluate
+    from service.evaluation.cli import add_evaluate, add_evaluate_video
 
     add_evaluate(sub)
+    add_evaluate_video(sub)
     add_bench(sub)
     return parser
 

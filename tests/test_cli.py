@@ -61,3 +61,14 @@ def test_help_lists_the_commands(capsys):
     text = capsys.readouterr().out
     for cmd in ("redact", "serve", "train", "evaluate", "bench"):
         assert cmd in text
+
+
+def test_redact_a_video(tmp_path, tiny_models_dir, monkeypatch):
+    from tests.conftest import clip_facts, make_clip
+
+    monkeypatch.setenv("VEIL_MODELS_DIR", str(tiny_models_dir))
+    src = make_clip(tmp_path / "clip.mp4", frames=20)
+    out = tmp_path / "out.mp4"
+    assert main(["redact", str(src), "-o", str(out), "--stride", "2", "--classes", "faces"]) == 0
+    a, b = clip_facts(src), clip_facts(out)
+    assert b["frames"] == 20 and b["audio"] == a["audio"]

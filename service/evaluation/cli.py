@@ -40,3 +40,49 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def add_evaluate_video(sub) -> None:
+    p = sub.add_parser("evaluate-video", help="leak rate on clips generated from annotated stills")
+    p.add_argument("--data", type=Path, default=Path("../shared/data"))
+    p.add_argument("--clips", type=int, default=24, help="clips per class (motions cycle)")
+    p.add_argument("--frames", type=int, default=30)
+    p.add_argument("--backend", default="unet")
+    p.add_argument("--stride", type=int, default=1)
+    p.add_argument("--window", type=int, default=6)
+    p.add_argument("--hold", type=int, default=6)
+    p.add_argument("--json", type=Path)
+    p.set_defaults(func=_evaluate_video)
+
+
+def _evaluate_video(args: argparse.Namespace) -> int:
+    from service.config import Settings
+    from service.core.options import Options
+    from service.datasets import load_records, select
+    from service.evaluation.video_leaks import MOTIONS, ClipSpec, leak_rates
+    from service.inference.registry import load_models
+    from service.media.images import decode
+
+    settings = Settings()
+    models = load_models(settings.models_dir, (args.backend,), settings.engine, settings.threads,
+                         settings.face_work_size)
+    sources = {"plates": select(load_records(args.data / "plates_uc3m_lp_320"), "test"),
+               "faces": select(load_records(args.data / "faces_fmd_train"), "dev")}
+    clips = []
+    for cls, records in sources.items():
+        chosen = [r for r in records if (r.plates if cls == "plates" else r.faces)][: args.clips]
+        for i, r in enumerate(chosen):
+            spec = ClipSpec(MOTIONS[i % len(MOTIONS)], frames=args.frames, seed=i)
+            clips.append((decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec))
+    opts = Options(backend=args.backend)
+    result = {
+        "clips": len(clips), "frames_per_clip": args.frames, "backend": args.backend,
+        "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold,
+                        **leak_rates(models, clips, opts, args.window, args.hold, args.stride)},
+        "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1),
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from service.api.params import RedactParams, to_options
+from service.core.params import RedactParams, to_options, to_video_options
 from service.errors import VeilError
 
 
@@ -18,11 +18,6 @@ def _add_redact(sub) -> None:
     p.add_argument("--masks", type=Path, help="also write one 0/255 PNG mask per input here")
     for name, f in RedactParams.model_fields.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=f.description)
-    v = p.add_argument_group("video")
-    v.add_argument("--stride", type=int, default=1, help="detect every n-th frame (propagation covers gaps)")
-    v.add_argument("--codec", choices=["h264", "vp9", "av1"], default="h264")
-    v.add_argument("--crf", type=int, default=20)
-    v.add_argument("--drop-audio", action="store_true")
     p.set_defaults(func=_redact)
 
 
@@ -51,7 +46,7 @@ def _redact(args: argparse.Namespace) -> int:
         try:
             if not _is_image(path):
                 target = args.output / path.name if several else args.output
-                _redact_video(models, path, target, opts, args, settings)
+                _redact_video(models, path, target, opts, to_video_options(fields))
                 continue
             out, mask = redact_with_mask(models, path.read_bytes(), opts, settings.max_pixels)
         except (VeilError, OSError, ValueError) as exc:
@@ -78,8 +73,8 @@ def _is_image(path: Path) -> bool:
         return False
 
 
-def _redact_video(models, src: Path, dst: Path, opts, args: argparse.Namespace, settings) -> None:
-    from service.core.video_pipeline import VideoOptions, redact_video
+def _redact_video(models, src: Path, dst: Path, opts, vopts) -> None:
+    from service.core.video_pipeline import redact_video
     from service.media.video import VideoLimits
 
     def bar(done: float) -> None:
@@ -87,7 +82,6 @@ def _redact_video(models, src: Path, dst: Path, opts, args: argparse.Namespace, 
             filled = int(done * 30)
             print(f"\r{src.name} [{'#' * filled}{'.' * (30 - filled)}] {done:4.0%}", end="", file=sys.stderr)
 
-    vopts = VideoOptions(stride=args.stride, codec=args.codec, crf=args.crf, keep_audio=not args.drop_audio)
     redact_video(models, src, dst, opts, vopts, VideoLimits(), bar)
     if sys.stderr.isatty():
         print(file=sys.stderr)

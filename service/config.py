@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.inference.engines import ENGINES
 from service.inference.registry import BACKENDS
+from service.media.video import VideoLimits
 
 DEFAULT_MODELS = Path(__file__).resolve().parent.parent / "models"
 
@@ -26,6 +28,26 @@ class Settings(BaseSettings):
     max_pixels: int = Field(50_000_000, ge=1024)
     face_work_size: int = Field(1280, ge=128, le=8192)
     log_level: str = "INFO"
+
+    jobs_dir: Path = Path(tempfile.gettempdir()) / "veil-jobs"
+    job_ttl_seconds: float = Field(3600, gt=0)
+    job_workers: int = Field(1, ge=1, le=16)
+    max_video_upload_bytes: int = Field(2 * 1024**3, ge=1024)
+    max_video_seconds: float = Field(3600, gt=0)
+    max_video_pixels: int = Field(3840 * 2160, ge=1024)
+    max_sync_video_seconds: float = Field(20, ge=0)
+    callback_hosts: tuple[str, ...] = ()
+    webhook_secret: SecretStr | None = None
+
+    def video_limits(self) -> VideoLimits:
+        return VideoLimits(max_seconds=self.max_video_seconds, max_pixels=self.max_video_pixels)
+
+    @model_validator(mode="after")
+    def _callbacks_need_a_secret(self) -> Settings:
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if self.callback_hosts and (not secret.startswith("whsec_") or len(secret) < 30):
+            raise ValueError("callback_hosts needs webhook_secret='whsec_<base64 of >= 24 random bytes>'")
+        return self
 
     @field_validator("backends")
     @classmethod

@@ -87,3 +87,27 @@ class BusyError(VeilError):
 
 
 ERRORS = (*ERRORS, BusyError)
+
+
+class JobNotFoundError(VeilError):
+    type_slug = "job-not-found"
+    status = 404
+    title = "Job not found"
+    public_detail = "No such job (it may have been deleted or expired)."
+
+
+class JobNotFinishedError(VeilError):
+    type_slug = "job-not-finished"
+    status = 409
+    title = "Job not finished"
+    public_detail = "The job has no result yet, or it failed. Check its status."
+
+
+class JobExpiredError(VeilError):
+    type_slug = "job-expired"
+    status = 410
+    title = "Result gone"
+    public_detail = "The result was already downloaded or has expired."
+
+
+ERRORS = (*ERRORS, JobNotFoundError, JobNotFinishedError, JobExpiredError)

@@ -26,9 +26,10 @@ def _bucket(n: int) -> str:
 
 
 class AccessLogMiddleware:
-    def __init__(self, app, max_body: int) -> None:
+    def __init__(self, app, max_body: int, max_body_by_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.by_path = max_body_by_path or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -39,8 +40,9 @@ class AccessLogMiddleware:
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         status = {"code": 500}
         received = {"n": 0}
+        limit = self.by_path.get(scope.get("path", ""), self.max_body)
         declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_body:
+        if declared.isdigit() and int(declared) > limit:
             err = TooLargeError()
             resp = problem(413, err.type_slug, err.title, err.detail)
             status["code"] = 413
@@ -51,7 +53,7 @@ class AccessLogMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received["n"] += len(message.get("body", b""))
-                if received["n"] > self.max_body:
+                if received["n"] > limit:
                     raise TooLargeError()
             return message
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from service.api import problems
 from service.api.access_log import AccessLogMiddleware
+from service.api.jobs_routes import router as jobs_router
 from service.api.routes import router
 from service.api.runtime import start_runtime
 from service.config import Settings
@@ -21,11 +22,15 @@ def create_app(settings: Settings | None = None, load: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.runtime = start_runtime(settings) if load else None
         yield
+        if app.state.runtime and app.state.runtime.jobs:
+            app.state.runtime.jobs.close()
         app.state.runtime = None
 
     app = FastAPI(title="Veil", version="0.1.0", lifespan=lifespan,
                   description="Anonymizes faces and license plates in images, pixel-accurately.")
     problems.install(app)
     app.include_router(router)
-    app.add_middleware(AccessLogMiddleware, max_body=settings.max_upload_bytes)
+    app.include_router(jobs_router)
+    app.add_middleware(AccessLogMiddleware, max_body=settings.max_upload_bytes,
+                       max_body_by_path={"/v1/jobs": settings.max_video_upload_bytes})
     return app

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from service.api.params import to_options
 from service.api.runtime import Runtime
 from service.api.upload import read_upload
-from service.core.still import analyze_bytes, redact_bytes
+from service.core.dispatch import redact_any
+from service.core.params import to_options, to_video_options
+from service.core.still import analyze_bytes
 from service.errors import NotReadyError, UndecodableError
 
 router = APIRouter()
@@ -24,11 +25,13 @@ _BODY = {
         "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
         "image/png": {"schema": {"type": "string", "format": "binary"}},
         "image/webp": {"schema": {"type": "string", "format": "binary"}},
+        "video/mp4": {"schema": {"type": "string", "format": "binary"}},
     },
 }
 _OPTIONS_DOC = ("Options as multipart fields or query parameters: classes, mode (blur|pixelate|fill|mask), "
                 "backend (unet|deeplabv3plus), face_threshold, plate_threshold, dilation_px, dilation_pct, "
-                "feather, regions, ignore, colour, format, quality.")
+                "feather, regions, ignore, colour, format, quality; for short videos also stride, codec, "
+                "crf, audio.")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -46,10 +49,12 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 async def redact(request: Request, runtime: RuntimeDep) -> Response:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
+    vopts = to_video_options(upload.fields)
     if not upload.data:
         raise UndecodableError()
-    out = await run_in_threadpool(runtime.guarded, redact_bytes, runtime.models, upload.data, opts,
-                                  runtime.settings.max_pixels)
+    s = runtime.settings
+    out = await run_in_threadpool(runtime.guarded, redact_any, runtime.models, upload.data, opts, vopts,
+                                  s.max_pixels, s.video_limits(), s.max_sync_video_seconds)
     return Response(out.body, media_type=out.media_type, headers={"Cache-Control": "no-store"})
 
 

@@ -14,6 +14,8 @@ from service.core.options import Options
 from service.core.pipeline import redact_image
 from service.errors import BusyError, ModelError, VeilError
 from service.inference.registry import ModelSet, load_models
+from service.jobs.runner import EmbeddedExecutor
+from service.jobs.store import JobStore
 
 T = TypeVar("T")
 
@@ -22,6 +24,7 @@ T = TypeVar("T")
 class Runtime:
     settings: Settings
     models: ModelSet
+    jobs: EmbeddedExecutor | None = None
     ready: bool = False
     _slots: threading.BoundedSemaphore = field(init=False)
 
@@ -52,6 +55,8 @@ class Runtime:
 def start_runtime(settings: Settings) -> Runtime:
     models = load_models(settings.models_dir, settings.backends, settings.engine, settings.threads,
                          settings.face_work_size)
-    runtime = Runtime(settings, models)
+    store = JobStore(settings.jobs_dir, settings.job_ttl_seconds)
+    store.fail_interrupted()
+    runtime = Runtime(settings, models, EmbeddedExecutor(store, models, settings))
     runtime.warm_up()
     return runtime

@@ -13,6 +13,8 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from service.errors import InvalidOptionsError, UnsupportedMediaError
 
+RAW_TYPES = ("image/", "video/", "application/octet-stream")
+
 
 class _InMemoryParser(MultiPartParser):
     spool_max_size = 1 << 40  # the body limit already bounds memory; never write uploads to disk
@@ -43,6 +45,6 @@ async def read_upload(request: Request) -> Upload:
         finally:
             await form.close()
         return Upload(data, fields)
-    if content_type.split(";")[0].strip().lower().startswith(("image/", "application/octet-stream")):
+    if content_type.split(";")[0].strip().lower().startswith(RAW_TYPES):
         return Upload(await request.body(), fields)
     raise UnsupportedMediaError()

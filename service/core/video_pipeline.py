@@ -15,8 +15,17 @@ from service.core.options import Options
 from service.core.pipeline import detect
 from service.core.redaction import redact
 from service.core.tracking import Final, Propagator
+from service.errors import TooLargeError
 from service.inference.registry import ModelSet
-from service.media.video import OUTPUT_CODECS, VideoInfo, VideoLimits, probe, transcode
+from service.media.video import (
+    CONTAINERS,
+    OUTPUT_CODECS,
+    OUTPUT_TYPES,
+    VideoInfo,
+    VideoLimits,
+    probe,
+    transcode,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
         if progress and info.frames:
             progress(min(1.0, n / info.frames))
 
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".veil-", suffix=dst.suffix)
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".veil-", suffix=dst.suffix or ".tmp")
     os.close(fd)
     try:
         transcode(src, Path(tmp), process, lambda: finish(prop.flush()), vopts.codec, vopts.crf,
@@ -65,3 +74,21 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
         if os.path.exists(tmp):
             os.unlink(tmp)
     return info
+
+
+def output_type(info: VideoInfo) -> tuple[str, str]:
+    """(media type, extension) of the redacted video: the input's container family."""
+    return OUTPUT_TYPES[CONTAINERS[info.container]]
+
+
+def redact_video_bytes(models: ModelSet, data: bytes, opts: Options, vopts: VideoOptions,
+                       limits: VideoLimits, max_seconds: float) -> tuple[bytes, str]:
+    """Short videos in one call: bytes in, (bytes, media type) out; temporary files never outlive it."""
+    with tempfile.TemporaryDirectory(prefix="veil-") as work:
+        src, dst = Path(work) / "input", Path(work) / "output"
+        src.write_bytes(data)
+        info = probe(src, limits)
+        if info.seconds > max_seconds:
+            raise TooLargeError("The video is too long for a synchronous request; use /v1/jobs.")
+        redact_video(models, src, dst, opts, vopts, limits)
+        return dst.read_bytes(), output_type(info)[0]

@@ -24,6 +24,9 @@ CONTAINERS = {
     "avi": "avi",
 }
 FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
+# output muxer -> (media type, extension)
+OUTPUT_TYPES = {"mp4": ("video/mp4", "mp4"), "matroska": ("video/x-matroska", "mkv"),
+                "avi": ("video/x-msvideo", "avi")}
 VIDEO_CODECS = {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"}
 OUTPUT_CODECS = {"h264": "libx264", "vp9": "libvpx-vp9", "av1": "libaom-av1"}
 

@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from service.core.masks import Shape
 from service.core.options import CLASSES, Options
+from service.core.video_pipeline import VideoOptions
 from service.errors import InvalidOptionsError
 from service.inference.registry import BACKENDS
 
 _D = Options()  # one source of defaults for API, CLI and core
+_V = VideoOptions()
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -36,6 +38,10 @@ class RedactParams(BaseModel):
     colour: str = Field("#000000", description="fill colour, #rrggbb")
     format: Literal["jpeg", "jpg", "png", "webp"] | None = None
     quality: int = Field(_D.quality, ge=1, le=100)
+    stride: int = Field(_V.stride, ge=1, le=30, description="video: detect every n-th frame")
+    codec: Literal["h264", "vp9", "av1"] = Field(_V.codec, description="video: output codec")
+    crf: int = Field(_V.crf, ge=0, le=51, description="video: quality (lower is better)")
+    audio: Literal["keep", "drop"] = Field("keep", description="video: copy audio bit-exact or drop it")
 
     @field_validator("classes")
     @classmethod
@@ -69,13 +75,22 @@ def _parse_shapes(text: str) -> tuple[Shape, ...]:
         raise ValueError("expected a JSON list of boxes or polygons") from exc
 
 
-def to_options(fields: Mapping[str, str], default_backend: str) -> Options:
+def _validate(fields: Mapping[str, str]) -> RedactParams:
     """Validate raw fields; a bad one becomes a 422 that names the field, never its value."""
     try:
-        p = RedactParams.model_validate(dict(fields))
+        return RedactParams.model_validate(dict(fields))
     except ValidationError as exc:
         names = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
         raise InvalidOptionsError(f"Invalid fields: {', '.join(names)}") from None
+
+
+def to_video_options(fields: Mapping[str, str]) -> VideoOptions:
+    p = _validate(fields)
+    return VideoOptions(stride=p.stride, codec=p.codec, crf=p.crf, keep_audio=p.audio == "keep")
+
+
+def to_options(fields: Mapping[str, str], default_backend: str) -> Options:
+    p = _validate(fields)
     rgb = _HEX.match(p.colour).group(1)  # type: ignore[union-attr]
     return Options(
         classes=tuple(p.classes.split(",")),

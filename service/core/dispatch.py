@@ -1,0 +1,29 @@
+"""One synchronous entry for any upload: still images by magic bytes, otherwise a short video."""
+
+from __future__ import annotations
+
+from service.core.options import Options
+from service.core.still import Output, redact_bytes
+from service.core.video_pipeline import VideoOptions, redact_video_bytes
+from service.errors import InvalidOptionsError, UnsupportedMediaError
+from service.inference.registry import ModelSet
+from service.media.images import sniff
+from service.media.video import VideoLimits
+
+
+def is_image(data: bytes) -> bool:
+    try:
+        sniff(data[:16])
+        return True
+    except UnsupportedMediaError:
+        return False
+
+
+def redact_any(models: ModelSet, data: bytes, opts: Options, vopts: VideoOptions, max_pixels: int,
+               limits: VideoLimits, max_sync_video_seconds: float) -> Output:
+    if is_image(data):
+        return redact_bytes(models, data, opts, max_pixels)
+    if opts.mode == "mask":
+        raise InvalidOptionsError("Invalid fields: mode (mask is for still images)")
+    body, media_type = redact_video_bytes(models, data, opts, vopts, limits, max_sync_video_seconds)
+    return Output(body, media_type, media_type.rsplit("/", 1)[-1])

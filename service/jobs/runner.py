@@ -1,0 +1,69 @@
+"""Running one video job, and the embedded in-process executor that runs them by default."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from service.config import Settings
+from service.core.params import to_options, to_video_options
+from service.core.video_pipeline import output_type, redact_video
+from service.errors import ModelError, VeilError
+from service.inference.registry import ModelSet
+from service.jobs.store import JobStore
+from service.jobs.webhooks import notify
+
+
+class Cancelled(Exception):
+    """The job's directory disappeared (DELETE) while it ran."""
+
+
+def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) -> None:
+    """Execute a queued job; input deleted when done, result kept until download or TTL."""
+    try:
+        job = store.get(job_id)
+    except KeyError:
+        return  # cancelled before it started
+    store.update(job, status="running", started=time.time())
+    src, dst = store.input_path(job_id), store.result_path(job_id)
+    last = [0.0]
+
+    def progress(p: float) -> None:
+        if not store.dir(job_id).exists():
+            raise Cancelled()
+        if p - last[0] >= 0.01:
+            last[0] = p
+            store.update(job, progress=p)
+
+    try:
+        opts = to_options(job.options, settings.default_backend)
+        info = redact_video(models, src, dst, opts, to_video_options(job.options),
+                            settings.video_limits(), progress)
+        media_type, ext = output_type(info)
+        store.update(job, status="succeeded", progress=1.0, finished=time.time(), media_type=media_type,
+                     extension=ext)
+    except Cancelled:
+        return
+    except Exception as exc:
+        err = exc if isinstance(exc, VeilError) else ModelError()
+        store.update(job, status="failed", finished=time.time(),
+                     error={"type": f"/problems/{err.type_slug}", "title": err.title, "detail": err.detail})
+    finally:
+        src.unlink(missing_ok=True)
+    if job.callback_url and settings.webhook_secret:
+        notify(job.callback_url, settings.webhook_secret.get_secret_value(),
+               {"type": "job.completed", "data": job.public()})
+
+
+class EmbeddedExecutor:
+    """In-process worker pool: one ``serve`` command works with no other service."""
+
+    def __init__(self, store: JobStore, models: ModelSet, settings: Settings) -> None:
+        self.store, self.models, self.settings = store, models, settings
+        self.pool = ThreadPoolExecutor(max_workers=settings.job_workers, thread_name_prefix="veil-job")
+
+    def submit(self, job_id: str) -> None:
+        self.pool.submit(run_job, self.store, self.models, self.settings, job_id)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -102,6 +102,21 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    import logging
+
+    from service.config import Settings
+    from service.inference.registry import load_models
+    from service.jobs.queue import work
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    models = load_models(settings.models_dir, settings.backends, settings.engine, settings.threads,
+                         settings.face_work_size)
+    work(settings, models, burst=args.burst)
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from service.training.train import train
 
@@ -118,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=_serve)
+    w = sub.add_parser("worker", help="run video jobs from Redis (VEIL_QUEUE=redis, VEIL_REDIS_URL)")
+    w.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    w.set_defaults(func=_worker)
     from service.training.train import add_arguments
 
     t = sub.add_parser("train", help="train a segmentation model from ../shared/data")

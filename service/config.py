@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     max_video_seconds: float = Field(3600, gt=0)
     max_video_pixels: int = Field(3840 * 2160, ge=1024)
     max_sync_video_seconds: float = Field(20, ge=0)
+    queue: Literal["local", "redis"] = "local"
+    redis_url: str = "redis://127.0.0.1:6379/0"
     callback_hosts: tuple[str, ...] = ()
     webhook_secret: SecretStr | None = None
 

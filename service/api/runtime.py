@@ -14,8 +14,7 @@ from service.core.options import Options
 from service.core.pipeline import redact_image
 from service.errors import BusyError, ModelError, VeilError
 from service.inference.registry import ModelSet, load_models
-from service.jobs.runner import EmbeddedExecutor
-from service.jobs.store import JobStore
+from service.jobs.queue import Executor, make_executor
 
 T = TypeVar("T")
 
@@ -24,7 +23,7 @@ T = TypeVar("T")
 class Runtime:
     settings: Settings
     models: ModelSet
-    jobs: EmbeddedExecutor | None = None
+    jobs: Executor | None = None
     ready: bool = False
     _slots: threading.BoundedSemaphore = field(init=False)
 
@@ -55,8 +54,6 @@ class Runtime:
 def start_runtime(settings: Settings) -> Runtime:
     models = load_models(settings.models_dir, settings.backends, settings.engine, settings.threads,
                          settings.face_work_size)
-    store = JobStore(settings.jobs_dir, settings.job_ttl_seconds)
-    store.fail_interrupted()
-    runtime = Runtime(settings, models, EmbeddedExecutor(store, models, settings))
+    runtime = Runtime(settings, models, make_executor(settings, models))
     runtime.warm_up()
     return runtime

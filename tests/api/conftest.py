@@ -20,3 +20,65 @@ def settings(tiny_models_dir, tmp_path_factory) -> Settings:
 def client(settings):
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A real redis-server started for these tests (CI installs it from Debian packages)."""
+    import shutil
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (CI installs it; apt-get install redis-server)")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from redis import Redis
+
+    client = Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except Exception:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module", params=["local", "redis"])
+def jobs_client(request, settings, tmp_path_factory):
+    """The same job tests against the embedded executor and against Redis + a `veil worker` process."""
+    if request.param == "local":
+        with TestClient(create_app(settings)) as c:
+            yield c
+        return
+    import os
+    import subprocess
+    import sys
+
+    url = request.getfixturevalue("redis_url")
+    redis_settings = settings.model_copy(update={"queue": "redis", "redis_url": url,
+                                                 "jobs_dir": tmp_path_factory.mktemp("shared-jobs")})
+    env = {**os.environ, "VEIL_QUEUE": "redis", "VEIL_REDIS_URL": url,
+           "VEIL_MODELS_DIR": str(settings.models_dir), "VEIL_JOBS_DIR": str(redis_settings.jobs_dir),
+           "VEIL_THREADS": "1", "VEIL_CALLBACK_HOSTS": '["127.0.0.1"]', "VEIL_WEBHOOK_SECRET": SECRET}
+    worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env)
+    try:
+        with TestClient(create_app(redis_settings)) as c:
+            yield c
+    finally:
+        worker.terminate()
+        worker.wait(20)

@@ -12,10 +12,10 @@ from tests.api.conftest import SECRET
 from tests.conftest import clip_facts, gradient, jpeg_bytes, make_clip
 
 
-def wait(client, job_id, timeout=120):
+def wait(jobs_client, job_id, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        body = client.get(f"/v1/jobs/{job_id}").json()
+        body = jobs_client.get(f"/v1/jobs/{job_id}").json()
         if body["status"] in {"succeeded", "failed"}:
             return body
         time.sleep(0.2)
@@ -27,47 +27,48 @@ def clip(tmp_path):
     return make_clip(tmp_path / "in.mp4", frames=30)
 
 
-def test_job_lifecycle(client, settings, clip, tmp_path):
-    resp = client.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())},
+def test_job_lifecycle(jobs_client, clip, tmp_path):
+    jobs_dir = jobs_client.app.state.runtime.settings.jobs_dir
+    resp = jobs_client.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())},
                        data={"classes": "faces", "regions": "[[10,10,60,60]]", "stride": "2"})
     assert resp.status_code == 202
     job_id = resp.json()["id"]
     assert resp.headers["location"] == f"/v1/jobs/{job_id}" and resp.json()["status"] == "queued"
-    body = wait(client, job_id)
+    body = wait(jobs_client, job_id)
     assert body["status"] == "succeeded" and body["progress"] == 1.0, body
-    assert not (settings.jobs_dir / job_id / "input").exists()  # input gone once processed
-    result = client.get(f"/v1/jobs/{job_id}/result")
+    assert not (jobs_dir / job_id / "input").exists()  # input gone once processed
+    result = jobs_client.get(f"/v1/jobs/{job_id}/result")
     assert result.status_code == 200 and result.headers["content-type"] == "video/mp4"
     out = tmp_path / "out.mp4"
     out.write_bytes(result.content)
     a, b = clip_facts(clip), clip_facts(out)
     assert b["frames"] == 30 and b["audio"] == a["audio"]
-    again = client.get(f"/v1/jobs/{job_id}/result")
+    again = jobs_client.get(f"/v1/jobs/{job_id}/result")
     assert again.status_code == 410 and again.json()["type"] == "/problems/job-expired"
-    assert not (settings.jobs_dir / job_id / "result").exists()
-    assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
-    assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+    assert not (jobs_dir / job_id / "result").exists()
+    assert jobs_client.delete(f"/v1/jobs/{job_id}").status_code == 204
+    assert jobs_client.get(f"/v1/jobs/{job_id}").status_code == 404
 
 
-def test_idempotency_key_returns_the_same_job(client, clip):
+def test_idempotency_key_returns_the_same_job(jobs_client, clip):
     headers = {"content-type": "video/mp4", "idempotency-key": "upload-42"}
-    first = client.post("/v1/jobs?classes=faces", content=clip.read_bytes(), headers=headers).json()
-    second = client.post("/v1/jobs?classes=faces", content=clip.read_bytes(), headers=headers).json()
+    first = jobs_client.post("/v1/jobs?classes=faces", content=clip.read_bytes(), headers=headers).json()
+    second = jobs_client.post("/v1/jobs?classes=faces", content=clip.read_bytes(), headers=headers).json()
     assert first["id"] == second["id"]
-    wait(client, first["id"])
+    wait(jobs_client, first["id"])
 
 
-def test_bad_inputs_are_refused_up_front(client, clip):
-    img = client.post("/v1/jobs", content=jpeg_bytes(gradient()), headers={"content-type": "video/mp4"})
+def test_bad_inputs_are_refused_up_front(jobs_client, clip):
+    img = jobs_client.post("/v1/jobs", content=jpeg_bytes(gradient()), headers={"content-type": "video/mp4"})
     assert img.status_code == 415
-    cb = client.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())},
+    cb = jobs_client.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())},
                      data={"callback_url": "http://evil.example/hook"})
     assert cb.status_code == 422 and "callback_url" in cb.json()["detail"]
-    assert client.get("/v1/jobs/0123abcd").status_code == 404
-    assert client.get("/v1/jobs/../etc").status_code == 404
+    assert jobs_client.get("/v1/jobs/0123abcd").status_code == 404
+    assert jobs_client.get("/v1/jobs/../etc").status_code == 404
 
 
-def test_completion_webhook_is_signed(client, clip):
+def test_completion_webhook_is_signed(jobs_client, clip):
     got = {}
 
     class Hook(BaseHTTPRequestHandler):
@@ -83,9 +84,9 @@ def test_completion_webhook_is_signed(client, clip):
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.handle_request, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/done"
-    job = client.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())},
+    job = jobs_client.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())},
                       data={"classes": "faces", "callback_url": url}).json()
-    wait(client, job["id"])
+    wait(jobs_client, job["id"])
     deadline = time.time() + 10
     while "body" not in got and time.time() < deadline:
         time.sleep(0.1)
@@ -98,11 +99,11 @@ def test_completion_webhook_is_signed(client, clip):
     assert json.loads(got["body"])["data"]["status"] == "succeeded"
 
 
-def test_short_video_synchronously_and_too_long_refused(client, tmp_path):
+def test_short_video_synchronously_and_too_long_refused(jobs_client, tmp_path):
     short = make_clip(tmp_path / "s.mp4", frames=20)
-    resp = client.post("/v1/redact?classes=faces&regions=[[0,0,40,40]]", content=short.read_bytes(),
+    resp = jobs_client.post("/v1/redact?classes=faces&regions=[[0,0,40,40]]", content=short.read_bytes(),
                        headers={"content-type": "video/mp4"})
     assert resp.status_code == 200 and resp.headers["content-type"] == "video/mp4"
     longer = make_clip(tmp_path / "l.mp4", frames=120)  # 4 s > max_sync_video_seconds = 3
-    resp = client.post("/v1/redact", content=longer.read_bytes(), headers={"content-type": "video/mp4"})
+    resp = jobs_client.post("/v1/redact", content=longer.read_bytes(), headers={"content-type": "video/mp4"})
     assert resp.status_code == 413

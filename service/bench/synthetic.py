@@ -45,3 +45,39 @@ def synthetic_jpeg(width: int = 1920, height: int = 1080, seed: int = 0) -> byte
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
     assert ok
     return buf.tobytes()
+
+
+def synthetic_clip(path: Path, width: int = 1280, height: int = 720, seconds: float = 10.0, fps: int = 30,
+                   seed: int = 0) -> Path:
+    """H.264 + AAC clip of the synthetic frame under a slow pan (faces and plates move), fixed seed."""
+    import fractions
+
+    import av
+
+    base = synthetic_frame(int(width * 1.2), int(height * 1.2), seed)
+    frames = int(seconds * fps)
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = width, height, "yuv420p"
+        v.options = {"preset": "veryfast", "crf": "23"}
+        a = out.add_stream("aac", rate=48000)
+        a.layout = "stereo"
+        for i in range(frames):
+            dx = int((base.shape[1] - width) * (0.5 + 0.5 * np.sin(i / (fps * 2.0))))
+            f = av.VideoFrame.from_ndarray(np.ascontiguousarray(base[:height, dx:dx + width]), format="rgb24")
+            f.pts, f.time_base = i, fractions.Fraction(1, fps)
+            for p in v.encode(f):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+        t, rng = 0, np.random.default_rng(seed)
+        while t < frames * 48000 // fps:
+            s = (rng.normal(0, 0.05, 1024)).astype(np.float32)
+            af = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
+            af.sample_rate, af.pts = 48000, t
+            t += 1024
+            for p in a.encode(af):
+                out.mux(p)
+        for p in a.encode():
+            out.mux(p)
+    return path

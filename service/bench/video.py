@@ -1,0 +1,51 @@
+"""``veil bench video``: end-to-end fps against the decode+encode ceiling and against deface."""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from service.core.options import Options
+from service.core.video_pipeline import VideoOptions, redact_video
+from service.inference.registry import ModelSet
+from service.media.video import VideoLimits, probe, transcode
+
+
+def _passthrough(t, rgb):
+    yield t, rgb
+
+
+def bench_video(models: ModelSet, src: Path, backend: str, strides: list[int], deface: bool) -> dict:
+    info = probe(src, VideoLimits())
+    frames = info.frames
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="veil-bench-") as work:
+        out = Path(work) / f"out{src.suffix}"
+        t0 = time.perf_counter()
+        transcode(src, out, _passthrough, lambda: iter(()))
+        ceiling = frames / (time.perf_counter() - t0)
+        rows.append({"what": "ceiling (decode + encode, no model)", "fps": round(ceiling, 1)})
+        for stride in strides:
+            t0 = time.perf_counter()
+            redact_video(models, src, out, Options(backend=backend), VideoOptions(stride=stride),
+                         VideoLimits())
+            fps = frames / (time.perf_counter() - t0)
+            rows.append({"what": f"veil {backend} stride {stride}", "fps": round(fps, 1),
+                         "vs_ceiling": round(fps / ceiling, 3)})
+        exe = shutil.which("deface") or str(Path(sys.executable).with_name("deface"))
+        if deface and Path(exe).exists():
+            t0 = time.perf_counter()
+            target = str(Path(work) / f"deface{src.suffix}")
+            subprocess.run([exe, str(src), "-o", target, "--disable-progress-bar"], check=True,
+                           capture_output=True)
+            fps = frames / (time.perf_counter() - t0)
+            rows.append({"what": "deface 1.5.0 (defaults)", "fps": round(fps, 1),
+                         "vs_ceiling": round(fps / ceiling, 3)})
+    return {"input": src.name, "size": f"{info.width}x{info.height}", "frames": frames,
+            "seconds": round(info.seconds, 2), "rows": rows,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

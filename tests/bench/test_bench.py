@@ -1,0 +1,28 @@
+from service.bench.images import STAGES, bench_images
+from service.bench.synthetic import synthetic_clip, synthetic_jpeg
+from service.bench.video import bench_video
+from service.core.options import Options
+from service.media.video import VideoLimits, probe
+
+
+def test_image_bench_reports_every_stage_and_the_ceiling(tiny_models):
+    inputs = [("s.jpg", synthetic_jpeg(320, 180))]
+    out = bench_images(tiny_models, inputs, Options(), runs=2, max_pixels=1 << 24)
+    row = out["rows"][0]
+    assert row["size"] == "320x180" and set(row["stages"]) == set(STAGES)
+    assert row["end_to_end"]["p50_ms"] >= row["ceiling_decode_encode"]["p50_ms"] > 0
+    assert out["peak_rss_mb"] > 0
+
+
+def test_synthetic_media_is_deterministic(tmp_path):
+    assert synthetic_jpeg(320, 180) == synthetic_jpeg(320, 180)
+    clip = synthetic_clip(tmp_path / "c.mp4", 320, 180, seconds=1.0)
+    info = probe(clip, VideoLimits())
+    assert (info.width, info.height, info.frames, info.audio_streams) == (320, 180, 30, 1)
+
+
+def test_video_bench_compares_with_the_ceiling(tiny_models, tmp_path):
+    clip = synthetic_clip(tmp_path / "c.mp4", 320, 180, seconds=1.0)
+    out = bench_video(tiny_models, clip, "unet", [2], deface=False)
+    assert out["frames"] == 30 and out["rows"][0]["what"].startswith("ceiling")
+    assert out["rows"][1]["vs_ceiling"] > 0

@@ -90,7 +90,8 @@ def gradient(h: int = 120, w: int = 160) -> np.ndarray:
 
 
 def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), rate: int = 30,
-              audio: bool = True, draw=None, container: str | None = None, codec: str = "libx264") -> Path:
+              audio: bool = True, draw=None, container: str | None = None, codec: str = "libx264",
+              rotation: int = 0) -> Path:
     """A short H.264 clip (moving bar, optional ``draw(i, rgb)``) with AAC audio and GPS/creation tags."""
     import fractions
 
@@ -102,6 +103,8 @@ def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), 
         out.metadata["creation_time"] = "2024-01-02T03:04:05Z"
         v = out.add_stream(codec, rate=rate)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        if rotation:
+            v.set_display_rotation(rotation)
         a = out.add_stream("aac", rate=48000) if audio else None
         if a is not None:
             a.layout = "stereo"

@@ -44,8 +44,9 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1:
         raise ValueError("invalid video options")
     info = probe(src, limits)
-    prop = Propagator(info.width, info.height, window=max(vopts.window, vopts.stride), hold=vopts.hold)
-    regions = region_detections(list(opts.regions), (info.height, info.width))
+    width, height = info.display_size
+    prop = Propagator(width, height, window=max(vopts.window, vopts.stride), hold=vopts.hold)
+    regions = region_detections(list(opts.regions), (height, width))
 
     def finish(items: list[Final]) -> Iterator[tuple[int, np.ndarray]]:
         for t, frame, objects in items:
@@ -56,7 +57,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     def process(t: int, rgb: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         dets = None
         if t % vopts.stride == 0:
-            dets = [grow(d, opts.dilation_px, opts.dilation_pct, info.width, info.height)
+            dets = [grow(d, opts.dilation_px, opts.dilation_pct, width, height)
                     for d in detect(models, rgb, opts)]
         return finish(prop.push(t, rgb, dets))
 
@@ -68,7 +69,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     os.close(fd)
     try:
         transcode(src, Path(tmp), process, lambda: finish(prop.flush()), vopts.codec, vopts.crf,
-                  vopts.keep_audio, on_frame)
+                  vopts.keep_audio, on_frame, info.rotation)
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):

@@ -49,6 +49,12 @@ class VideoInfo:
     seconds: float
     rate: Fraction | None
     audio_streams: int
+    rotation: int = 0  # display rotation, degrees counter-clockwise (multiple of 90)
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) as shown, i.e. after the display rotation: what the models see."""
+        return (self.height, self.width) if self.rotation % 180 else (self.width, self.height)
 
 
 def _open(path: Path):
@@ -79,8 +85,13 @@ def probe(path: Path, limits: VideoLimits) -> VideoInfo:
             raise TooLargeError("The video's resolution or duration exceeds the configured limit.")
         if v.frames and v.frames > limits.max_frames:
             raise TooLargeError("The video has too many frames.")
+        try:
+            first = next(c.decode(v))
+        except (StopIteration, av.FFmpegError) as exc:
+            raise UndecodableError() from exc
+        rotation = int(round((first.rotation or 0) / 90)) * 90 % 360
         return VideoInfo(c.format.name, codec, v.width, v.height, int(v.frames), seconds,
-                         v.average_rate, len(c.streams.audio))
+                         v.average_rate, len(c.streams.audio), rotation)
 
 
 def _ended_early(inp, iv, frames: int, last_time: float) -> bool:
@@ -102,9 +113,12 @@ Process = Callable[[int, np.ndarray], Iterator[tuple[int, np.ndarray]]]
 
 def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterator[tuple[int, np.ndarray]]],
               codec: str = "h264", crf: int = 20, keep_audio: bool = True,
-              on_frame: Callable[[int], None] | None = None) -> int:
+              on_frame: Callable[[int], None] | None = None, rotation: int = 0) -> int:
     """Decode ``src``, pass each RGB frame to ``process`` (which yields finished frames, possibly
     later), encode them with the source's timestamps into ``dst``; returns frames written.
+
+    ``process`` sees frames upright (display ``rotation`` applied); they are stored back unrotated
+    with the same display rotation, so players show the output exactly as the input.
 
     Any decode error aborts with UndecodableError: a partial video is never produced as a success.
     """
@@ -118,6 +132,9 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
             ov = out.add_stream(OUTPUT_CODECS[codec], rate=iv.average_rate or iv.guessed_rate or 30)
             ov.width, ov.height, ov.pix_fmt = iv.width, iv.height, "yuv420p"
             ov.time_base = iv.time_base
+            turns = rotation // 90 % 4
+            if turns:
+                ov.set_display_rotation(rotation)
             ov.options = {"crf": str(crf), "preset": "veryfast"} if codec == "h264" else {"crf": str(crf)}
             oa = {a.index: out.add_stream_from_template(a) for a in audio}
             pts: dict[int, tuple[int, Fraction]] = {}
@@ -125,7 +142,8 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
             def emit(items: Iterator[tuple[int, np.ndarray]]) -> None:
                 nonlocal written
                 for idx, rgb in items:
-                    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                    stored = np.ascontiguousarray(np.rot90(rgb, -turns)) if turns else rgb
+                    frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
                     frame.pts, frame.time_base = pts.pop(idx)
                     for packet in ov.encode(frame):
                         out.mux(packet)
@@ -146,7 +164,8 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
                             raise UndecodableError("A video frame has no timestamp.")
                         pts[index] = (frame.pts, frame.time_base)
                         last_time = float(frame.pts * frame.time_base)
-                        emit(process(index, frame.to_ndarray(format="rgb24")))
+                        rgb = frame.to_ndarray(format="rgb24")
+                        emit(process(index, np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb))
                         index += 1
             except av.FFmpegError as exc:
                 raise UndecodableError() from exc

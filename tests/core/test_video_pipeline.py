@@ -39,3 +39,22 @@ def test_failure_leaves_no_output(tmp_path, tiny_models):
     with pytest.raises(UndecodableError):
         redact_video(tiny_models, cut, dst, Options(), VideoOptions(), VideoLimits())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mkv", "in.mkv"]
+
+
+def test_rotated_video_is_processed_upright_and_keeps_its_rotation(tmp_path, tiny_models):
+    import av
+
+    src = make_clip(tmp_path / "rot.mp4", frames=12, size=(160, 120), rotation=90)
+    dst = tmp_path / "out.mp4"
+    # display is 120 wide × 160 high; a region in display coordinates (top-left corner)
+    opts = Options(classes=("faces",), mode="fill", colour=(0, 255, 0),
+                   regions=(Shape.parse([0, 0, 40, 30]),), dilation_px=0, dilation_pct=0)
+    info = redact_video(tiny_models, src, dst, opts, VideoOptions(), VideoLimits())
+    assert info.rotation == 90 and info.display_size == (120, 160)
+    with av.open(str(dst)) as c:
+        frame = next(c.decode(video=0))
+        assert frame.rotation == 90
+        upright = np.rot90(frame.to_ndarray(format="rgb24"), 1)
+    assert upright.shape[:2] == (160, 120)
+    assert np.abs(upright[4:26, 4:36].astype(int) - (0, 255, 0)).mean() < 15
+    assert np.abs(upright[100:150, 60:110].astype(int) - (0, 255, 0)).mean() > 60

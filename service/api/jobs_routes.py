@@ -10,9 +10,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from service.api.routes import RuntimeDep
-from service.api.upload import read_upload
+from service.api.upload import save_upload
 from service.core.params import to_options, to_video_options
-from service.errors import JobExpiredError, JobNotFinishedError, JobNotFoundError, UndecodableError
+from service.errors import JobExpiredError, JobNotFinishedError, JobNotFoundError
 from service.jobs.store import Job
 from service.jobs.webhooks import check_callback
 from service.media.video import probe
@@ -31,20 +31,20 @@ def _job(runtime, job_id: str) -> Job:
              "options of /v1/redact plus stride, codec, crf, audio and callback_url.")
 async def create_job(request: Request, runtime: RuntimeDep,
                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Any:
-    upload = await read_upload(request)
-    callback = check_callback(upload.fields.pop("callback_url", None), runtime.settings.callback_hosts)
-    to_options(upload.fields, runtime.settings.default_backend)
-    to_video_options(upload.fields)
-    if not upload.data:
-        raise UndecodableError()
     store = runtime.jobs.store
-    job = await run_in_threadpool(store.create, upload.data, upload.fields, callback, idempotency_key)
-    if job.status == "queued" and store.input_path(job.id).exists():
+    job = store.find(idempotency_key)
+    if job is None:
+        job = store.create(idempotency_key)
         try:
+            fields = await save_upload(request, store.input_path(job.id))
+            callback = check_callback(fields.pop("callback_url", None), runtime.settings.callback_hosts)
+            to_options(fields, runtime.settings.default_backend)
+            to_video_options(fields)
             await run_in_threadpool(probe, store.input_path(job.id), runtime.settings.video_limits())
-        except Exception:
+        except BaseException:
             store.delete(job.id)
             raise
+        store.update(job, options=fields, callback_url=callback)
         runtime.jobs.submit(job.id)
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202,
                         headers={"Location": f"/v1/jobs/{job.id}", "Cache-Control": "no-store"})

@@ -5,7 +5,9 @@ Everything stays in memory (bounded by the body limit); nothing is spooled to di
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -48,3 +50,34 @@ async def read_upload(request: Request) -> Upload:
     if content_type.split(";")[0].strip().lower().startswith(RAW_TYPES):
         return Upload(await request.body(), fields)
     raise UnsupportedMediaError()
+
+
+async def save_upload(request: Request, target: Path) -> dict[str, str]:
+    """Stream an upload (raw body or multipart ``file``) to ``target``; returns the option fields.
+
+    Large videos never sit in memory: raw bodies are written chunk by chunk, multipart files are
+    spooled by Starlette to a temporary file that is closed (deleted) before this returns.
+    """
+    content_type = request.headers.get("content-type", "")
+    fields = dict(request.query_params)
+    if content_type.startswith("multipart/form-data"):
+        try:
+            form = await request.form(max_files=1, max_fields=32)
+        except MultiPartException as exc:
+            raise InvalidOptionsError("The multipart body is malformed.") from exc
+        try:
+            file = form.get("file")
+            if not isinstance(file, UploadFile):
+                raise InvalidOptionsError("Send the video in a multipart field named 'file'.")
+            with target.open("wb") as out:
+                shutil.copyfileobj(file.file, out, 1 << 20)
+            fields.update({k: v for k, v in form.multi_items() if isinstance(v, str)})
+        finally:
+            await form.close()
+        return fields
+    if not content_type.split(";")[0].strip().lower().startswith(RAW_TYPES):
+        raise UnsupportedMediaError()
+    with target.open("wb") as out:
+        async for chunk in request.stream():
+            out.write(chunk)
+    return fields

@@ -62,16 +62,15 @@ class JobStore:
     def result_path(self, job_id: str) -> Path:
         return self.dir(job_id) / "result"
 
-    def create(self, data: bytes, options: dict, callback_url: str | None, idem_key: str | None) -> Job:
+    def find(self, idem_key: str | None) -> Job | None:
+        """The job an Idempotency-Key already created, if any."""
+        return self._idempotent(idem_key) if idem_key else None
+
+    def create(self, idem_key: str | None = None) -> Job:
+        """A new job directory (status ``queued``); the caller writes the input, then the options."""
         with self._lock:
-            if idem_key:
-                known = self._idempotent(idem_key)
-                if known:
-                    return known
-            job = Job(uuid.uuid4().hex, options=options, callback_url=callback_url)
-            d = self.dir(job.id)
-            d.mkdir()
-            self.input_path(job.id).write_bytes(data)
+            job = Job(uuid.uuid4().hex)
+            self.dir(job.id).mkdir()
             self._write(job)
             if idem_key:
                 (self.root / "idempotency" / _key_name(idem_key)).write_text(job.id)

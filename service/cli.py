@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("worker", help="run video jobs from Redis (VEIL_QUEUE=redis, VEIL_REDIS_URL)")
     w.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     w.set_defaults(func=_worker)
-    from service.training.train import add_arguments
+    from service.training.arguments import add_arguments
 
     t = sub.add_parser("train", help="train a segmentation model from ../shared/data")
     add_arguments(t)

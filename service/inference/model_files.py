@@ -1,19 +1,19 @@
 """A model directory is data: ``config.json`` + ``model.safetensors`` (+ ``model.onnx``).
 
-Written by training, read by the engines; nothing here touches the network.
+Written by training, read by the engines; nothing here touches the network. torch is imported only
+where a torch model is built, so the ONNX Runtime path never loads it (hundreds of MB of RSS).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING, Any
 
 from service.errors import ConfigurationError
-from service.inference.architectures import build_model
+
+if TYPE_CHECKING:
+    import torch
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -32,6 +32,10 @@ def read_config(model_dir: Path) -> dict[str, Any]:
 
 def load_torch_model(model_dir: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Build the architecture from its config and load the weights strictly."""
+    from safetensors.torch import load_file
+
+    from service.inference.architectures import build_model
+
     cfg = read_config(model_dir)
     weights = Path(model_dir) / WEIGHTS
     if not weights.is_file():
@@ -43,6 +47,8 @@ def load_torch_model(model_dir: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
 
 def save_model_dir(model: torch.nn.Module, cfg: dict[str, Any], out: Path, onnx: bool = True) -> None:
     """Write config, safetensors weights and (optionally) an ONNX export with dynamic size."""
+    from safetensors.torch import save_file
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / CONFIG).write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
@@ -53,6 +59,8 @@ def save_model_dir(model: torch.nn.Module, cfg: dict[str, Any], out: Path, onnx:
 
 
 def export_onnx(model: torch.nn.Module, cfg: dict[str, Any], path: Path) -> None:
+    import torch
+
     size = int(cfg.get("input_size", 256))
     dummy = torch.zeros(1, 3, size, size)
     model = model.eval().float()

@@ -17,15 +17,11 @@ import torch
 import torch.nn.functional as F
 
 from service.datasets import load_records, select
-from service.inference.architectures import ARCHITECTURES, build_model
+from service.inference.architectures import build_model
 from service.inference.model_files import MEAN, STD, save_model_dir
+from service.training.arguments import ROLE_DEFAULTS
 from service.training.pretrained import ENCODER_INITS
 from service.training.samplers import FaceCropSampler, PlateSampler
-
-ROLE_DEFAULTS = {
-    "plates": {"size": 224, "batch": 8, "context": None},
-    "faces": {"size": 128, "batch": 16, "context": 1.5},
-}
 
 
 def make_sampler(role: str, data: Path, size: int):
@@ -127,24 +123,10 @@ def train(args: argparse.Namespace) -> Path:
     return out
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("role", choices=sorted(ROLE_DEFAULTS))
-    p.add_argument("--arch", choices=sorted(ARCHITECTURES), default="unet")
-    p.add_argument("--encoder", choices=sorted(ENCODER_INITS), default="mobilenet_v2")
-    p.add_argument("--data", default="../shared/data")
-    p.add_argument("--out", required=True)
-    p.add_argument("--steps", type=int, default=1800)
-    p.add_argument("--batch", type=int, default=0)
-    p.add_argument("--size", type=int, default=0)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--no-pretrained", dest="pretrained", action="store_false")
-
-
 def main(argv: list[str] | None = None) -> None:
     import sys
+
+    from service.training.arguments import add_arguments
 
     p = argparse.ArgumentParser(prog="veil train")
     add_arguments(p)

@@ -1,0 +1,28 @@
+"""Arguments of ``veil train`` (kept free of torch imports so the CLI starts fast)."""
+
+from __future__ import annotations
+
+import argparse
+
+from service.inference.registry import BACKENDS
+
+ROLE_DEFAULTS = {
+    "plates": {"size": 224, "batch": 8, "context": None},
+    "faces": {"size": 128, "batch": 16, "context": 1.5},
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("role", choices=sorted(ROLE_DEFAULTS))
+    p.add_argument("--arch", choices=BACKENDS, default="unet")
+    p.add_argument("--encoder", choices=("mobilenet_v2",), default="mobilenet_v2")
+    p.add_argument("--data", default="../shared/data")
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=1800)
+    p.add_argument("--batch", type=int, default=0)
+    p.add_argument("--size", type=int, default=0)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--no-pretrained", dest="pretrained", action="store_false")

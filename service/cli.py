@@ -24,15 +24,13 @@ def _add_redact(sub) -> None:
 def _redact(args: argparse.Namespace) -> int:
     from service.config import Settings
     from service.core.still import redact_with_mask
-    from service.inference.registry import load_models
     from service.media.images import encode_mask_png
 
     settings = Settings()
     fields = {k: v for k in RedactParams.model_fields if (v := getattr(args, k)) is not None}
     try:
         opts = to_options(fields, settings.default_backend)
-        models = load_models(settings.models_dir, (opts.backend,), settings.engine, settings.threads,
-                             settings.face_work_size)
+        models = settings.load_models((opts.backend,))
     except VeilError as exc:
         print(f"veil: {exc.detail}", file=sys.stderr)
         return 2
@@ -106,13 +104,11 @@ def _worker(args: argparse.Namespace) -> int:
     import logging
 
     from service.config import Settings
-    from service.inference.registry import load_models
     from service.jobs.queue import work
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    models = load_models(settings.models_dir, settings.backends, settings.engine, settings.threads,
-                         settings.face_work_size)
+    models = settings.load_models()
     work(settings, models, burst=args.burst)
     return 0
 

@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.inference.engines import ENGINES
-from service.inference.registry import BACKENDS
+from service.inference.registry import BACKENDS, ModelSet
 from service.media.video import VideoLimits
 
 DEFAULT_MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(1, ge=1, le=64)
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024)
     max_pixels: int = Field(50_000_000, ge=1024)
-    face_work_size: int = Field(1280, ge=128, le=8192)
+    face_work_size: int = Field(960, ge=128, le=8192)
+    plate_work_size: int | None = Field(None, ge=128, le=8192)
     log_level: str = "INFO"
 
     jobs_dir: Path = Path(tempfile.gettempdir()) / "veil-jobs"
@@ -41,6 +42,13 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     callback_hosts: tuple[str, ...] = ()
     webhook_secret: SecretStr | None = None
+
+    def load_models(self, backends: tuple[str, ...] | None = None) -> ModelSet:
+        """Every configured (or the given) backend, loaded once; any missing file fails here."""
+        from service.inference.registry import load_models
+
+        return load_models(self.models_dir, backends or self.backends, self.engine, self.threads,
+                           self.face_work_size, self.plate_work_size)
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(max_seconds=self.max_video_seconds, max_pixels=self.max_video_pixels)

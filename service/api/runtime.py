@@ -13,7 +13,7 @@ from service.config import Settings
 from service.core.options import Options
 from service.core.pipeline import redact_image
 from service.errors import BusyError, ModelError, VeilError
-from service.inference.registry import ModelSet, load_models
+from service.inference.registry import ModelSet
 from service.jobs.queue import Executor, make_executor
 
 T = TypeVar("T")
@@ -52,8 +52,7 @@ class Runtime:
 
 
 def start_runtime(settings: Settings) -> Runtime:
-    models = load_models(settings.models_dir, settings.backends, settings.engine, settings.threads,
-                         settings.face_work_size)
+    models = settings.load_models()
     runtime = Runtime(settings, models, make_executor(settings, models))
     runtime.warm_up()
     return runtime

@@ -31,12 +31,10 @@ def add_bench(sub) -> None:
 def _bench_images(args: argparse.Namespace) -> int:
     from service.bench.images import header, run
     from service.config import Settings
-    from service.inference.registry import load_models
 
     settings = Settings()
     backends = args.backend or ["unet", "deeplabv3plus"]
-    models = load_models(settings.models_dir, tuple(backends), settings.engine, settings.threads,
-                         settings.face_work_size)
+    models = settings.load_models(tuple(backends))
     result = {"header": header(settings.engine, settings.threads),
               "results": run(models, args.target, args.synthetic, backends, args.runs, settings.max_pixels)}
     for block in result["results"]:
@@ -58,11 +56,9 @@ def _bench_video(args: argparse.Namespace) -> int:
     from service.bench.synthetic import synthetic_clip
     from service.bench.video import bench_video
     from service.config import Settings
-    from service.inference.registry import load_models
 
     settings = Settings()
-    models = load_models(settings.models_dir, (args.backend,), settings.engine, settings.threads,
-                         settings.face_work_size)
+    models = settings.load_models((args.backend,))
     with tempfile.TemporaryDirectory(prefix="veil-bench-") as work:
         src = args.target or synthetic_clip(Path(work) / "synthetic-720p.mp4", seconds=args.seconds)
         video = bench_video(models, src, args.backend, args.stride or [1, 3], "deface" in args.compare)

@@ -24,7 +24,7 @@ def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer =
             found += backend.faces.refine(rgb, proposals)
     if "plates" in opts.classes:
         with timer.stage("segment"):
-            found += backend.plates.find(rgb, opts.plate_threshold)
+            found += backend.plates.find(rgb, opts.plate_threshold, models.plate_work_size)
     return found
 
 

@@ -26,11 +26,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from service.config import Settings
     from service.core.options import Options
     from service.evaluation.runner import evaluate
-    from service.inference.registry import load_models
 
     settings = Settings()
-    models = load_models(settings.models_dir, (args.backend,), settings.engine, settings.threads,
-                         settings.face_work_size)
+    models = settings.load_models((args.backend,))
     overrides = {k: v for k in ("dilation_pct", "dilation_px", "plate_threshold", "face_threshold")
                  if (v := getattr(args, k)) is not None}
     opts = Options(backend=args.backend, **overrides)
@@ -60,12 +58,10 @@ def _evaluate_video(args: argparse.Namespace) -> int:
     from service.core.options import Options
     from service.datasets import load_records, select
     from service.evaluation.video_leaks import MOTIONS, ClipSpec, leak_rates
-    from service.inference.registry import load_models
     from service.media.images import decode
 
     settings = Settings()
-    models = load_models(settings.models_dir, (args.backend,), settings.engine, settings.threads,
-                         settings.face_work_size)
+    models = settings.load_models((args.backend,))
     sources = {"plates": select(load_records(args.data / "plates_uc3m_lp_320"), "test"),
                "faces": select(load_records(args.data / "faces_fmd_train"), "dev")}
     clips = []

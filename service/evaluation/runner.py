@@ -62,14 +62,15 @@ def _baseline(models: ModelSet, rgb: np.ndarray, opts: Options) -> tuple[list[De
     h, w = rgb.shape[:2]
     objs: list[Detection] = []
     if "faces" in opts.classes:
-        for x1, y1, x2, y2, s in models.face_detector.detect(rgb, opts.face_threshold, models.face_work_size):
+        proposals = models.face_detector.detect(rgb, opts.face_threshold, models.face_work_size)
+        for x1, y1, x2, y2, s in proposals:
             cx, cy, hw, hh = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) * 0.65, (y2 - y1) * 0.65
             ref = (cx - hw, cy - hh, cx + hw, cy + hh)
             box = clip_box(ref, w, h)
             if box[2] > box[0] and box[3] > box[1]:
                 objs.append(Detection("faces", float(s), box, ellipse_mask(box, ref)))
     if "plates" in opts.classes:
-        for d in models.backend(opts.backend).plates.find(rgb, opts.plate_threshold):
+        for d in models.backend(opts.backend).plates.find(rgb, opts.plate_threshold, models.plate_work_size):
             objs.append(Detection("plates", d.score, d.box, np.ones_like(d.mask)))
     final = paint([grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in objs
                    if d.cls == "plates"] + [d for d in objs if d.cls != "plates"], (h, w))

@@ -27,7 +27,8 @@ class Backend:
 class ModelSet:
     face_detector: CenterFace
     backends: dict[str, Backend]
-    face_work_size: int = 1280
+    face_work_size: int = 960
+    plate_work_size: int | None = None  # None: each plate model's own ``work_size``
 
     def backend(self, name: str) -> Backend:
         if name not in self.backends:
@@ -47,11 +48,12 @@ def load_backend(models_dir: Path, name: str, engine: str, threads: int) -> Back
 
 
 def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, engine: str = "onnx",
-                threads: int = 2, face_work_size: int = 1280) -> ModelSet:
+                threads: int = 2, face_work_size: int = 960, plate_work_size: int | None = None) -> ModelSet:
     """Load every requested backend or fail: a missing model is a start-up error, never a silent skip."""
     models_dir = Path(models_dir)
     return ModelSet(
         face_detector=CenterFace(threads=threads),
         backends={b: load_backend(models_dir, b, engine, threads) for b in backends},
         face_work_size=face_work_size,
+        plate_work_size=plate_work_size,
     )

@@ -16,7 +16,7 @@ class Options:
     mode: str = "blur"
     backend: str = "unet"
     face_threshold: float = 0.3
-    plate_threshold: float = 0.4
+    plate_threshold: float = 0.3
     dilation_px: int = 2
     dilation_pct: float = 8.0
     feather: int = 0

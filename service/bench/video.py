@@ -41,7 +41,7 @@ def bench_video(models: ModelSet, src: Path, backend: str, strides: list[int], d
         if deface and Path(exe).exists():
             t0 = time.perf_counter()
             target = str(Path(work) / f"deface{src.suffix}")
-            subprocess.run([exe, str(src), "-o", target, "--disable-progress-bar"], check=True,
+            subprocess.run([exe, str(src), "-o", target], check=True,
                            capture_output=True)
             fps = frames / (time.perf_counter() - t0)
             rows.append({"what": "deface 1.5.0 (defaults)", "fps": round(fps, 1),

@@ -47,7 +47,8 @@ ImageNet normalisation; weights `model.safetensors` ({size_mb:.1f} MB), ONNX exp
 + Dice, seed {t.get('seed')}; final smoothed loss {t.get('final_loss')}; augmentation: scale
 (plates rescaled to 12–200 px wide), perspective, rotation, motion/defocus blur, JPEG, noise, low light,
 colour shifts{EXTRA_AUG[cfg['role']]}.
-Run on 2 CPU cores (shared with a second training run).
+Wall time {t.get('wall_seconds_last_leg')} s on a 2-core CPU, one thread, shared with the other
+training runs of the same session.
 
 **Metrics** (final mask = this model + default dilation; `veil evaluate`, see docs/benchmarks.md):
 

@@ -23,7 +23,8 @@ class UnsupportedMediaError(VeilError):
     type_slug = "unsupported-media-type"
     status = 415
     title = "Unsupported media type"
-    public_detail = "The file type is not supported. Send JPEG, PNG or WebP images."
+    public_detail = ("The file type is not supported: send JPEG, PNG or WebP images, "
+                     "or MP4/MOV, MKV/WebM or AVI videos.")
 
 
 class TooLargeError(VeilError):

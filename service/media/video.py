@@ -62,7 +62,7 @@ def _open(path: Path):
         options = {"format_whitelist": FORMAT_WHITELIST, "protocol_whitelist": "file"}
         return av.open(str(path), options=options)
     except (av.error.InvalidDataError, av.error.ArgumentError) as exc:  # not a whitelisted demuxer
-        raise UnsupportedMediaError("The file is not an allowed video container.") from exc
+        raise UnsupportedMediaError() from exc
     except av.FFmpegError as exc:
         raise UndecodableError() from exc
 

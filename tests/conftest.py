@@ -119,16 +119,10 @@ def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), 
             for p in v.encode(f):
                 out.mux(p)
         if a is not None:
-            t = 0
-            while t < frames * 48000 // rate:
-                s = (np.sin(2 * np.pi * 440 * (np.arange(1024) + t) / 48000) * 0.3).astype(np.float32)
-                af = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
-                af.sample_rate, af.pts = 48000, t
-                t += 1024
-                for p in a.encode(af):
-                    out.mux(p)
-            for p in a.encode():
-                out.mux(p)
+            from service.bench.synthetic import mux_audio
+
+            mux_audio(out, a, frames * 48000 // rate,
+                      lambda t: np.sin(2 * np.pi * 440 * (np.arange(1024) + t) / 48000) * 0.3)
         for p in v.encode():
             out.mux(p)
     return path

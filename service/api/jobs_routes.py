@@ -32,6 +32,7 @@ def _job(runtime, job_id: str) -> Job:
 async def create_job(request: Request, runtime: RuntimeDep,
                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Any:
     store = runtime.jobs.store
+    await run_in_threadpool(store.sweep)  # old finished jobs go before a new one arrives
     job = store.find(idempotency_key)
     if job is None:
         job = store.create(idempotency_key)

@@ -6,11 +6,13 @@ Everything stays in memory (bounded by the body limit); nothing is spooled to di
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from service.errors import InvalidOptionsError, UnsupportedMediaError
@@ -28,25 +30,31 @@ class Upload:
     fields: dict[str, str]
 
 
+@asynccontextmanager
+async def _form_file(parse: Awaitable[FormData], fields: dict[str, str]) -> AsyncIterator[UploadFile]:
+    """The multipart ``file`` part; its text fields are merged into ``fields``; the form is closed after."""
+    try:
+        form = await parse
+    except MultiPartException as exc:
+        raise InvalidOptionsError("The multipart body is malformed.") from exc
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidOptionsError("Send the media in a multipart field named 'file'.")
+        fields.update({k: v for k, v in form.multi_items() if isinstance(v, str)})
+        yield file
+    finally:
+        await form.close()
+
+
 async def read_upload(request: Request) -> Upload:
     content_type = request.headers.get("content-type", "")
     fields = dict(request.query_params)
     if content_type.startswith("multipart/form-data"):
         parser = _InMemoryParser(request.headers, request.stream(), max_files=1, max_fields=32,
                                  max_part_size=64 * 1024)
-        try:
-            form = await parser.parse()
-        except MultiPartException as exc:
-            raise InvalidOptionsError("The multipart body is malformed.") from exc
-        try:
-            file = form.get("file")
-            if not isinstance(file, UploadFile):
-                raise InvalidOptionsError("Send the image in a multipart field named 'file'.")
-            data = await file.read()
-            fields.update({k: v for k, v in form.multi_items() if isinstance(v, str)})
-        finally:
-            await form.close()
-        return Upload(data, fields)
+        async with _form_file(parser.parse(), fields) as file:
+            return Upload(await file.read(), fields)
     if content_type.split(";")[0].strip().lower().startswith(RAW_TYPES):
         return Upload(await request.body(), fields)
     raise UnsupportedMediaError()
@@ -61,19 +69,9 @@ async def save_upload(request: Request, target: Path) -> dict[str, str]:
     content_type = request.headers.get("content-type", "")
     fields = dict(request.query_params)
     if content_type.startswith("multipart/form-data"):
-        try:
-            form = await request.form(max_files=1, max_fields=32)
-        except MultiPartException as exc:
-            raise InvalidOptionsError("The multipart body is malformed.") from exc
-        try:
-            file = form.get("file")
-            if not isinstance(file, UploadFile):
-                raise InvalidOptionsError("Send the video in a multipart field named 'file'.")
+        async with _form_file(request.form(max_files=1, max_fields=32), fields) as file:
             with target.open("wb") as out:
                 shutil.copyfileobj(file.file, out, 1 << 20)
-            fields.update({k: v for k, v in form.multi_items() if isinstance(v, str)})
-        finally:
-            await form.close()
         return fields
     if not content_type.split(";")[0].strip().lower().startswith(RAW_TYPES):
         raise UnsupportedMediaError()

@@ -70,14 +70,22 @@ def synthetic_clip(path: Path, width: int = 1280, height: int = 720, seconds: fl
                 out.mux(p)
         for p in v.encode():
             out.mux(p)
-        t, rng = 0, np.random.default_rng(seed)
-        while t < frames * 48000 // fps:
-            s = (rng.normal(0, 0.05, 1024)).astype(np.float32)
-            af = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
-            af.sample_rate, af.pts = 48000, t
-            t += 1024
-            for p in a.encode(af):
-                out.mux(p)
-        for p in a.encode():
-            out.mux(p)
+        rng = np.random.default_rng(seed)
+        mux_audio(out, a, frames * 48000 // fps, lambda _t: rng.normal(0, 0.05, 1024))
     return path
+
+
+def mux_audio(out, stream, samples: int, signal) -> None:
+    """Encode ``samples`` of 48 kHz stereo audio, 1024 at a time from ``signal(t)``, and flush."""
+    import av
+
+    t = 0
+    while t < samples:
+        s = np.asarray(signal(t), np.float32)
+        frame = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts = 48000, t
+        t += len(s)
+        for p in stream.encode(frame):
+            out.mux(p)
+    for p in stream.encode():
+        out.mux(p)

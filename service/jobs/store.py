@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -115,17 +116,22 @@ class JobStore:
     def delete(self, job_id: str) -> None:
         shutil.rmtree(self.dir(job_id), ignore_errors=True)
 
-    def fail_interrupted(self) -> None:
-        """At start-up: jobs a previous process left queued or running fail (their input is removed)."""
+    def _jobs(self) -> Iterator[tuple[str, Job | None]]:
+        """Every job directory with its record (None where the record is missing or unreadable)."""
         for d in self.root.iterdir():
             if d.name == "idempotency" or not d.is_dir():
                 continue
             try:
-                job = self.get(d.name)
+                yield d.name, self.get(d.name)
             except KeyError:
-                self.delete(d.name)
-                continue
-            if job.status in {"queued", "running"}:
+                yield d.name, None
+
+    def fail_interrupted(self) -> None:
+        """At start-up: jobs a previous process left queued or running fail (their input is removed)."""
+        for name, job in self._jobs():
+            if job is None:
+                self.delete(name)
+            elif job.status in {"queued", "running"}:
                 self.input_path(job.id).unlink(missing_ok=True)
                 self.result_path(job.id).unlink(missing_ok=True)
                 self.update(job, status="failed", error={"type": "/problems/interrupted",
@@ -134,14 +140,8 @@ class JobStore:
     def sweep(self) -> None:
         """Expire old results and remove job directories long past their TTL."""
         now = time.time()
-        for d in self.root.iterdir():
-            if d.name == "idempotency" or not d.is_dir():
-                continue
-            try:
-                job = self.get(d.name)
-            except KeyError:
-                continue
-            if now - job.created > 2 * self.ttl and job.status in {"succeeded", "failed", "expired"}:
+        for _, job in self._jobs():
+            if job and now - job.created > 2 * self.ttl and job.status in {"succeeded", "failed", "expired"}:
                 self.delete(job.id)
 
 

@@ -5,11 +5,13 @@ Detections arrive frame by frame (possibly only every ``stride``-th frame). A fr
 after it is interpolated into it, and a track seen only on one side is held for ``hold`` frames. So an
 object missed by the detector for a few frames, or between strided detections, is still covered.
 Masks are never shrunk: the final objects of a frame are the union of its own detections, the
-propagated ones, and the same track's masks in the neighbouring detected frames.
+propagated ones, and the same track's masks in the neighbouring detected frames. A propagated mask is
+also dilated by the distance the track could have moved since (or until) it was seen.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -17,6 +19,7 @@ import cv2
 import numpy as np
 
 from service.core.detections import Detection, clip_box
+from service.core.masks import grow
 
 Final = tuple[int, object, list[Detection]]
 """A finalised frame: index, the caller's payload (the frame itself), and the objects to redact."""
@@ -124,12 +127,23 @@ class Propagator:
                 b = (1 - k) * np.asarray(tr.seen[fb].box, float) + k * np.asarray(tr.seen[fa].box, float)
                 box = clip_box(tuple(b), self.width, self.height)
                 if box[2] > box[0] and box[3] > box[1]:
-                    out += [_resize_to(tr.seen[fb], box), _resize_to(tr.seen[fa], box)]
+                    gap = min(t - fb, fa - t)
+                    out += [self._uncertain(tr, _resize_to(tr.seen[f], box), gap) for f in (fb, fa)]
             elif fb is not None and t - fb <= self.hold and fb != t:
-                out.append(tr.seen[fb])  # held after it was last seen
+                out.append(self._uncertain(tr, tr.seen[fb], t - fb))  # held after it was last seen
             elif fa is not None and fa - t <= self.hold and fa != t:
-                out.append(tr.seen[fa])  # shown before it was first seen
+                out.append(self._uncertain(tr, tr.seen[fa], fa - t))  # shown before it was first seen
             for f in (fb, fa):  # temporal smoothing: never smaller than the neighbouring sightings
                 if f is not None and f != t and abs(f - t) <= 1:
                     out.append(tr.seen[f])
         return out
+
+    def _uncertain(self, tr: Track, det: Detection, gap: int) -> Detection:
+        """A propagated mask grows with how far the object may have moved since it was seen:
+        the track's fastest corner speed (px/frame, at least 2 % of its size) × frames away."""
+        frames = sorted(tr.seen)
+        speed = 0.02 * det.size
+        for f0, f1 in itertools.pairwise(frames):
+            step = np.abs(np.subtract(tr.seen[f1].box, tr.seen[f0].box)).max() / (f1 - f0)
+            speed = max(speed, float(step))
+        return grow(det, int(np.ceil(speed * gap)), 0.0, self.width, self.height)

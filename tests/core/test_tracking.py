@@ -53,3 +53,13 @@ def test_memory_stays_bounded_on_long_runs():
         prop.push(t, None, [det(10 + (t % 50)), det(120, cls="plates")])
     assert len(prop._pending) <= 5
     assert sum(len(tr.seen) for tr in prop.tracks) < 40
+
+
+def test_held_masks_grow_with_the_track_speed():
+    """A fast object that stops being detected is still covered where it has moved to."""
+    frames = [[det(10 + 10 * t)] if t <= 5 else [] for t in range(10)]
+    objs = run(Propagator(300, 100, window=3, hold=3), frames)
+    for t in (6, 7, 8):
+        x = 10 + 10 * t  # where it really is now
+        assert paint(objs[t], (100, 300))[30, x + 2: x + 18].all(), t
+    assert not paint(objs[9], (100, 300)).any()

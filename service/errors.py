@@ -1,6 +1,7 @@
 """Domain exceptions. Each carries a fixed public message, a stable problem type and an HTTP status.
 
-The API maps them to RFC 9457 problem+json in one place; messages never echo input or library text.
+The API maps every subclass of VeilError to RFC 9457 problem+json in one handler
+(``service/api/problems.py``); messages never echo input or library text.
 """
 
 from __future__ import annotations
@@ -69,16 +70,6 @@ class ConfigurationError(VeilError):
     public_detail = "The service is misconfigured."
 
 
-ERRORS: tuple[type[VeilError], ...] = (
-    UnsupportedMediaError,
-    TooLargeError,
-    UndecodableError,
-    InvalidOptionsError,
-    NotReadyError,
-    ModelError,
-    ConfigurationError,
-)
-
 
 class BusyError(VeilError):
     type_slug = "busy"
@@ -86,8 +77,6 @@ class BusyError(VeilError):
     title = "Busy"
     public_detail = "All workers are busy. Retry shortly."
 
-
-ERRORS = (*ERRORS, BusyError)
 
 
 class JobNotFoundError(VeilError):
@@ -110,5 +99,3 @@ class JobExpiredError(VeilError):
     title = "Result gone"
     public_detail = "The result was already downloaded or has expired."
 
-
-ERRORS = (*ERRORS, JobNotFoundError, JobNotFinishedError, JobExpiredError)

@@ -25,5 +25,4 @@ def redact_any(models: ModelSet, data: bytes, opts: Options, vopts: VideoOptions
         return redact_bytes(models, data, opts, max_pixels)
     if opts.mode == "mask":
         raise InvalidOptionsError("Invalid fields: mode (mask is for still images)")
-    body, media_type = redact_video_bytes(models, data, opts, vopts, limits, max_sync_video_seconds)
-    return Output(body, media_type, media_type.rsplit("/", 1)[-1])
+    return Output(*redact_video_bytes(models, data, opts, vopts, limits, max_sync_video_seconds))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from service.core.detections import Detection
-from service.core.masks import apply_ignore, grow, paint, region_detections
+from service.core.masks import apply_ignore, grow, region_detections
 from service.core.options import Options
 from service.core.redaction import redact
 from service.core.timing import NO_TIMER, StageTimer
@@ -37,10 +37,6 @@ def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options, timer: Stage
         grown = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in found]
         grown += region_detections(list(opts.regions), (h, w))
         return apply_ignore(grown, list(opts.ignore), (h, w))
-
-
-def final_mask(models: ModelSet, rgb: np.ndarray, opts: Options) -> np.ndarray:
-    return paint(final_objects(models, rgb, opts), rgb.shape[:2])
 
 
 def redact_image(models: ModelSet, rgb: np.ndarray, opts: Options) -> np.ndarray:

@@ -83,8 +83,9 @@ def output_type(info: VideoInfo) -> tuple[str, str]:
 
 
 def redact_video_bytes(models: ModelSet, data: bytes, opts: Options, vopts: VideoOptions,
-                       limits: VideoLimits, max_seconds: float) -> tuple[bytes, str]:
-    """Short videos in one call: bytes in, (bytes, media type) out; temporary files never outlive it."""
+                       limits: VideoLimits, max_seconds: float) -> tuple[bytes, str, str]:
+    """Short videos in one call: bytes in, (bytes, media type, extension) out; no temporary file
+    outlives the call."""
     with tempfile.TemporaryDirectory(prefix="veil-") as work:
         src, dst = Path(work) / "input", Path(work) / "output"
         src.write_bytes(data)
@@ -92,4 +93,4 @@ def redact_video_bytes(models: ModelSet, data: bytes, opts: Options, vopts: Vide
         if info.seconds > max_seconds:
             raise TooLargeError("The video is too long for a synchronous request; use /v1/jobs.")
         redact_video(models, src, dst, opts, vopts, limits)
-        return dst.read_bytes(), output_type(info)[0]
+        return (dst.read_bytes(), *output_type(info))

@@ -92,8 +92,9 @@ def gradient(h: int = 120, w: int = 160) -> np.ndarray:
 
 def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), rate: int = 30,
               audio: bool = True, draw=None, container: str | None = None, codec: str = "libx264",
-              rotation: int = 0) -> Path:
-    """A short H.264 clip (moving bar, optional ``draw(i, rgb)``) with AAC audio and GPS/creation tags."""
+              rotation: int = 0, times_ms: list[int] | None = None) -> Path:
+    """A short clip (H.264 unless ``codec``; moving bar, optional ``draw(i, rgb)``) with AAC audio and
+    GPS/creation tags; ``times_ms`` gives each frame's timestamp (variable frame rate)."""
     import fractions
 
     import av
@@ -104,6 +105,8 @@ def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), 
         out.metadata["creation_time"] = "2024-01-02T03:04:05Z"
         v = out.add_stream(codec, rate=rate)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        if times_ms is not None:
+            v.time_base = v.codec_context.time_base = fractions.Fraction(1, 1000)
         if rotation:
             v.set_display_rotation(rotation)
         a = out.add_stream("aac", rate=48000) if audio else None
@@ -115,7 +118,10 @@ def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120), 
             if draw:
                 draw(i, rgb)
             f = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            f.pts, f.time_base = i, fractions.Fraction(1, rate)
+            if times_ms is None:
+                f.pts, f.time_base = i, fractions.Fraction(1, rate)
+            else:
+                f.pts, f.time_base = times_ms[i], fractions.Fraction(1, 1000)
             for p in v.encode(f):
                 out.mux(p)
         if a is not None:

@@ -16,6 +16,7 @@ import av
 import numpy as np
 
 from service.errors import TooLargeError, UndecodableError, UnsupportedMediaError
+from service.media.stages import Consumer, Producer
 
 # demuxer name (as FFmpeg reports it) -> output muxer
 CONTAINERS = {
@@ -28,7 +29,14 @@ FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
 OUTPUT_TYPES = {"mp4": ("video/mp4", "mp4"), "matroska": ("video/x-matroska", "mkv"),
                 "avi": ("video/x-msvideo", "avi")}
 VIDEO_CODECS = {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"}
-OUTPUT_CODECS = {"h264": "libx264", "vp9": "libvpx-vp9", "av1": "libaom-av1"}
+# decoder name (as PyAV reports the stream's codec) -> codec, where an external library decodes it
+DECODER_CODECS = {"libdav1d": "av1", "libvpx": "vp8", "libvpx-vp9": "vp9"}
+# output codec -> (FFmpeg encoder, its options besides crf); fast presets: this runs on CPUs
+OUTPUT_CODECS = {
+    "h264": ("libx264", {"preset": "veryfast"}),
+    "vp9": ("libvpx-vp9", {"b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "1"}),
+    "av1": ("libsvtav1", {"preset": "10"}),
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,7 @@ def probe(path: Path, limits: VideoLimits) -> VideoInfo:
         if len(c.streams) > limits.max_streams:
             raise TooLargeError("The file has too many streams.")
         v = c.streams.video[0]
-        codec = v.codec_context.name
+        codec = DECODER_CODECS.get(v.codec_context.name, v.codec_context.name)
         if codec not in VIDEO_CODECS:
             raise UnsupportedMediaError("Allowed video codecs: H.264, HEVC, VP8, VP9, AV1, MPEG-4.")
         seconds = float(c.duration / av.time_base) if c.duration else 0.0
@@ -111,12 +119,31 @@ def _ended_early(inp, iv, frames: int, last_time: float) -> bool:
 Process = Callable[[int, np.ndarray], Iterator[tuple[int, np.ndarray]]]
 
 
+def _decoded(inp, iv, audio: list, turns: int) -> Iterator[tuple]:
+    """Demux and decode (in the decode thread): ("audio", packet) or ("video", pts, time_base, rgb)."""
+    try:
+        for packet in inp.demux(iv, *audio):
+            if packet.stream.type == "audio":
+                if packet.dts is not None:
+                    yield "audio", packet
+                continue
+            for frame in packet.decode():
+                if frame.pts is None:
+                    raise UndecodableError("A video frame has no timestamp.")
+                rgb = frame.to_ndarray(format="rgb24")
+                yield "video", frame.pts, frame.time_base, (np.ascontiguousarray(np.rot90(rgb, turns))
+                                                             if turns else rgb)
+    except av.FFmpegError as exc:
+        raise UndecodableError() from exc
+
+
 def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterator[tuple[int, np.ndarray]]],
               codec: str = "h264", crf: int = 20, keep_audio: bool = True,
               on_frame: Callable[[int], None] | None = None, rotation: int = 0) -> int:
     """Decode ``src``, pass each RGB frame to ``process`` (which yields finished frames, possibly
     later), encode them with the source's timestamps into ``dst``; returns frames written.
 
+    Decode and encode run in their own threads beside ``process`` (bounded queues, see stages.py).
     ``process`` sees frames upright (display ``rotation`` applied); they are stored back unrotated
     with the same display rotation, so players show the output exactly as the input.
 
@@ -129,49 +156,60 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
         iv.thread_type = "AUTO"
         audio = list(inp.streams.audio) if keep_audio else []
         with av.open(str(dst), "w", format=info_container) as out:
-            ov = out.add_stream(OUTPUT_CODECS[codec], rate=iv.average_rate or iv.guessed_rate or 30)
+            encoder_name, encoder_options = OUTPUT_CODECS[codec]
+            ov = out.add_stream(encoder_name, rate=iv.average_rate or iv.guessed_rate or 30)
             ov.width, ov.height, ov.pix_fmt = iv.width, iv.height, "yuv420p"
-            ov.time_base = iv.time_base
+            # The encoder counts in the source's time base too: VFR timestamps are not rounded to 1/fps.
+            ov.time_base = ov.codec_context.time_base = iv.time_base
             turns = rotation // 90 % 4
             if turns:
                 ov.set_display_rotation(rotation)
-            ov.options = {"crf": str(crf), "preset": "veryfast"} if codec == "h264" else {"crf": str(crf)}
+            # AVI stores no presentation times: without B-frames, decode order is display order.
+            no_reorder = {"bf": "0"} if info_container == "avi" else {}
+            ov.options = {"crf": str(crf), **encoder_options, **no_reorder}
             oa = {a.index: out.add_stream_from_template(a) for a in audio}
             pts: dict[int, tuple[int, Fraction]] = {}
 
-            def emit(items: Iterator[tuple[int, np.ndarray]]) -> None:
+            def encode(item: tuple) -> None:
                 nonlocal written
-                for idx, rgb in items:
-                    stored = np.ascontiguousarray(np.rot90(rgb, -turns)) if turns else rgb
-                    frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
-                    frame.pts, frame.time_base = pts.pop(idx)
-                    for packet in ov.encode(frame):
-                        out.mux(packet)
-                    written += 1
-                    if on_frame:
-                        on_frame(written)
+                if item[0] == "audio":
+                    packet = item[1]
+                    packet.stream = oa[packet.stream.index]
+                    out.mux(packet)
+                    return
+                _, idx, rgb = item
+                stored = np.ascontiguousarray(np.rot90(rgb, -turns)) if turns else rgb
+                frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
+                frame.pts, frame.time_base = pts.pop(idx)
+                for packet in ov.encode(frame):
+                    out.mux(packet)
+                written += 1
+                if on_frame:
+                    on_frame(written)
 
-            index, last_time = 0, 0.0
+            decoder = Producer(_decoded(inp, iv, audio, turns))
+            encoder = Consumer(encode)
             try:
-                for packet in inp.demux(iv, *audio):
-                    if packet.stream.type == "audio":
-                        if packet.dts is not None:
-                            packet.stream = oa[packet.stream.index]
-                            out.mux(packet)
+                index, last_time = 0, 0.0
+                for item in decoder:
+                    if item[0] == "audio":
+                        encoder.put(item)
                         continue
-                    for frame in packet.decode():
-                        if frame.pts is None:
-                            raise UndecodableError("A video frame has no timestamp.")
-                        pts[index] = (frame.pts, frame.time_base)
-                        last_time = float(frame.pts * frame.time_base)
-                        rgb = frame.to_ndarray(format="rgb24")
-                        emit(process(index, np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb))
-                        index += 1
-            except av.FFmpegError as exc:
-                raise UndecodableError() from exc
-            if _ended_early(inp, iv, index, last_time):
-                raise UndecodableError("The video ended before its declared length.")
-            emit(flush())
+                    _, frame_pts, time_base, rgb = item
+                    pts[index] = (frame_pts, time_base)
+                    last_time = float(frame_pts * time_base)
+                    for done in process(index, rgb):
+                        encoder.put(("video", *done))
+                    index += 1
+                if _ended_early(inp, iv, index, last_time):
+                    raise UndecodableError("The video ended before its declared length.")
+                for done in flush():
+                    encoder.put(("video", *done))
+                encoder.close()
+            except BaseException:
+                decoder.close()
+                encoder.abort()
+                raise
             for packet in ov.encode():
                 out.mux(packet)
     return written

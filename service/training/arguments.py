@@ -26,3 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--no-pretrained", dest="pretrained", action="store_false")
+    p.add_argument("--init", default="", help="model directory to fine-tune from (same architecture)")
+    p.add_argument("--hard-negatives", default="",
+                   help="plates: model directory whose false positives on plate-free scenes are mined")
+    p.add_argument("--paste", type=float, default=0.0,
+                   help="plates: share of samples that paste train plates onto plate-free scenes")

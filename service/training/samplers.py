@@ -38,16 +38,34 @@ class Sample:
 
 
 class PlateSampler:
-    """Windows of street scenes; most centre a plate rescaled to 12–200 px wide, some are random."""
+    """Windows of street scenes; most centre a plate rescaled to 12–200 px wide, some are random.
 
-    def __init__(self, records: list[Record], negatives: list[Record], size: int = 256) -> None:
+    Also: plates copy-pasted onto plate-free scenes (new backgrounds, small sizes), and windows centred
+    on hard negatives (places where an earlier model fired on a plate-free scene).
+    """
+
+    def __init__(
+        self,
+        records: list[Record],
+        negatives: list[Record],
+        size: int = 256,
+        hard: dict[int, list[tuple[float, float]]] | None = None,
+        paste: float = 0.0,
+    ) -> None:
         self.size = size
         self.items = [(_read_rgb(r.image), r.plates) for r in records]
         self.negatives = [_read_rgb(r.image) for r in negatives]
+        self.hard = {i: c for i, c in (hard or {}).items() if c}
+        self.paste = paste
 
     def draw(self, rng: np.random.Generator) -> Sample:
         s = self.size
-        if self.negatives and rng.random() < 0.1:
+        r = rng.random()
+        if self.negatives and r < self.paste:
+            return _finish(*self._pasted(rng), rng)
+        if self.hard and r < self.paste + 0.08:
+            return _finish(*self._hard_negative(rng), rng)
+        if self.negatives and r < self.paste + 0.16:
             img = self.negatives[rng.integers(len(self.negatives))]
             scale = rng.uniform(0.5, 2.0)
             plates: list[np.ndarray] = []
@@ -74,6 +92,46 @@ class PlateSampler:
             pts = (p * scale - np.float32([x0, y0])).round().astype(np.int32)
             cv2.fillPoly(mask, [pts], 1)
         return _finish(crop, mask, rng)
+
+    def _hard_negative(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        keys = list(self.hard)
+        idx = keys[rng.integers(len(keys))]
+        img, centres = self.negatives[idx], self.hard[idx]
+        cx, cy = centres[rng.integers(len(centres))]
+        scale = rng.uniform(0.6, 1.6)
+        x0 = cx * scale - rng.uniform(0.2, 0.8) * self.size
+        y0 = cy * scale - rng.uniform(0.2, 0.8) * self.size
+        return _warp(img, scale, x0, y0, self.size), np.zeros((self.size, self.size), np.uint8)
+
+    def _pasted(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """1–3 plates (with a thin margin of their car) warped onto a window of a plate-free scene."""
+        s = self.size
+        bg = self.negatives[rng.integers(len(self.negatives))]
+        h, w = bg.shape[:2]
+        scale = rng.uniform(0.5, 2.0)
+        x0 = rng.uniform(min(0, w * scale - s), max(0, w * scale - s))
+        y0 = rng.uniform(min(0, h * scale - s), max(0, h * scale - s))
+        crop = _warp(bg, scale, x0, y0, s)
+        mask = np.zeros((s, s), np.uint8)
+        for _ in range(int(rng.integers(1, 4))):
+            img, plates = self.items[rng.integers(len(self.items))]
+            if not plates:
+                continue
+            quad = plates[rng.integers(len(plates))].astype(np.float32)
+            width = float(np.ptp(quad[:, 0])) or 1.0
+            k = math.exp(rng.uniform(math.log(10), math.log(120))) / width
+            centre = rng.uniform(0.1, 0.9, size=2).astype(np.float32) * s
+            dst = (quad - quad.mean(axis=0)) * k * rng.uniform(0.9, 1.1, size=2).astype(np.float32) + centre
+            margin = (quad - quad.mean(axis=0)) * 1.15 + quad.mean(axis=0)
+            m = cv2.getPerspectiveTransform(quad, dst.astype(np.float32))
+            patch = cv2.warpPerspective(img, m, (s, s), flags=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+            area = np.zeros((s, s), np.uint8)
+            cv2.fillPoly(area, [cv2.perspectiveTransform(margin[None], m)[0].round().astype(np.int32)], 1)
+            soft = cv2.GaussianBlur(area.astype(np.float32), (0, 0), 0.8)[..., None]
+            crop = (crop * (1 - soft) + patch * soft).astype(np.uint8)
+            mask[area > 0] = 0  # a plate pasted over another hides it
+            cv2.fillPoly(mask, [dst.round().astype(np.int32)], 1)
+        return crop, mask
 
 
 class FaceCropSampler:

@@ -24,14 +24,23 @@ from service.training.pretrained import ENCODER_INITS
 from service.training.samplers import FaceCropSampler, PlateSampler
 
 
-def make_sampler(role: str, data: Path, size: int):
-    if role == "plates":
+def make_sampler(args: argparse.Namespace, data: Path, size: int):
+    if args.role == "plates":
         plates = select(load_records(data / "plates_uc3m_lp_320"), "train")
         plates += select(load_records(data / "plates_openalpr"), "train")
         negatives = select(load_records(data / "faces_fmd_train"), "train")
-        return PlateSampler(plates, negatives, size=size), ["plates_uc3m_lp_320:train",
-                                                          "plates_openalpr:train(hash)",
-                                                          "faces_fmd_train:train(hash, negatives)"]
+        sources = ["plates_uc3m_lp_320:train", "plates_openalpr:train(hash)",
+                   "faces_fmd_train:train(hash, negatives)"]
+        hard = None
+        if args.hard_negatives:
+            from service.training.mining import mine_false_positives
+
+            hard = mine_false_positives(Path(args.hard_negatives), negatives, threads=args.threads)
+            sources.append(f"hard negatives: {sum(map(len, hard.values()))} false positives of "
+                           f"{args.hard_negatives} on {len(hard)} negative scenes")
+        if args.paste:
+            sources.append(f"copy-paste: train plates onto negative scenes, p={args.paste}")
+        return PlateSampler(plates, negatives, size=size, hard=hard, paste=args.paste), sources
     masked = select(load_records(data / "faces_fasseg"), "train")
     boxed = select(load_records(data / "faces_fmd_train"), "train")
     return FaceCropSampler(masked, boxed, size=size, context=ROLE_DEFAULTS["faces"]["context"]), [
@@ -61,7 +70,7 @@ def train(args: argparse.Namespace) -> Path:
     rng = np.random.default_rng(args.seed)
     size = args.size or ROLE_DEFAULTS[args.role]["size"]
     batch = args.batch or ROLE_DEFAULTS[args.role]["batch"]
-    sampler, sources = make_sampler(args.role, Path(args.data), size)
+    sampler, sources = make_sampler(args, Path(args.data), size)
     cfg = {
         "role": args.role,
         "architecture": args.arch,
@@ -74,7 +83,14 @@ def train(args: argparse.Namespace) -> Path:
         **({"work_size": 960} if args.role == "plates" else {}),
     }
     model = build_model(cfg)
-    init = ENCODER_INITS[args.encoder](model) if args.pretrained else None
+    if args.init:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(Path(args.init) / "model.safetensors")), strict=True)
+        previous = json.loads((Path(args.init) / "config.json").read_text(encoding="utf-8"))
+        init = {"fine_tuned_from": str(args.init), "previous_training": previous.get("training")}
+    else:
+        init = ENCODER_INITS[args.encoder](model) if args.pretrained else None
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -55,3 +55,66 @@ def test_truncated_video_fails(tmp_path):
     with pytest.raises((UndecodableError, TooLargeError, UnsupportedMediaError)):
         probe(cut, VideoLimits())
         transcode(cut, tmp_path / "o.mkv", passthrough, lambda: iter(()))
+
+
+@pytest.mark.parametrize(
+    ("codec", "container", "suffix", "name"),
+    [
+        ("libx265", "mp4", "mp4", "hevc"),
+        ("libvpx-vp9", "webm", "webm", "vp9"),
+        ("libvpx", "matroska", "mkv", "vp8"),
+        ("libsvtav1", "mp4", "mp4", "av1"),
+        ("mpeg4", "avi", "avi", "mpeg4"),
+    ],
+)
+def test_every_allowed_input_codec_transcodes_with_frames_and_audio_kept(tmp_path, codec, container, suffix, name):
+    src = make_clip(tmp_path / f"in.{suffix}", frames=20, container=container, codec=codec,
+                    audio=container not in {"avi", "webm"})
+    info = probe(src, VideoLimits())
+    assert info.codec == name
+    dst = tmp_path / f"out.{suffix}"
+    assert transcode(src, dst, passthrough, lambda: iter(())) == 20
+    a, b = clip_facts(src), clip_facts(dst)
+    assert b["frames"] == a["frames"] == 20
+    if container == "avi":
+        # AVI stores no timestamps; FFmpeg reads H.264-in-AVI one frame late, so compare the intervals.
+        assert np.allclose(np.diff(a["times"]), np.diff(b["times"]), atol=1e-3)
+    else:
+        assert np.allclose(a["times"], b["times"], atol=1e-3)
+    assert b["audio"] == a["audio"]
+
+
+@pytest.mark.parametrize("out_codec", ["vp9", "av1"])
+def test_optional_output_codecs(tmp_path, out_codec):
+    src = make_clip(tmp_path / "in.mkv", frames=12, container="matroska")
+    dst = tmp_path / "out.mkv"
+    transcode(src, dst, passthrough, lambda: iter(()), codec=out_codec)
+    assert probe(dst, VideoLimits()).codec == out_codec
+    assert clip_facts(dst)["frames"] == 12
+
+
+def test_variable_frame_rate_timestamps_survive(tmp_path):
+    times = [0, 33, 50, 120, 133, 300, 310, 400, 533, 600, 1000, 1040]
+    src = make_clip(tmp_path / "vfr.mkv", frames=len(times), container="matroska", times_ms=times)
+    dst = tmp_path / "out.mkv"
+    transcode(src, dst, passthrough, lambda: iter(()))
+    a, b = clip_facts(src), clip_facts(dst)
+    assert np.allclose(np.diff(a["times"]), np.diff(times) / 1000, atol=1e-3)
+    assert np.allclose(a["times"], b["times"], atol=1e-3)
+    assert b["audio"] == a["audio"]
+
+
+def test_a_failing_model_aborts_the_transcode_and_stops_its_threads(tmp_path):
+    import threading
+
+    src = make_clip(tmp_path / "in.mp4", frames=60)
+    before = threading.active_count()
+
+    def broken(t, rgb):
+        if t == 7:
+            raise RuntimeError("model failed")
+        yield t, rgb
+
+    with pytest.raises(RuntimeError, match="model failed"):
+        transcode(src, tmp_path / "out.mp4", broken, lambda: iter(()))
+    assert threading.active_count() == before

@@ -1,0 +1,33 @@
+"""Hard-negative mining: where does an existing plate model fire on scenes that hold no plate?
+
+The centres it returns become extra negative windows for the next training run (text, signs,
+grilles, patterned clothes — whatever the model confused for a plate).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from service.datasets import Record
+from service.inference.engines import make_engine
+from service.inference.model_files import read_config
+from service.inference.segmenters import PlateFinder
+
+
+def mine_false_positives(
+    model_dir: Path, negatives: list[Record], threshold: float = 0.3, threads: int = 1
+) -> dict[int, list[tuple[float, float]]]:
+    """Index of each negative image → centres (source pixels) of the model's plate components."""
+    finder = PlateFinder(make_engine("onnx", Path(model_dir), threads), read_config(Path(model_dir)))
+    found: dict[int, list[tuple[float, float]]] = {}
+    for i, record in enumerate(negatives):
+        bgr = cv2.imread(str(record.image), cv2.IMREAD_COLOR)
+        if bgr is None:
+            continue
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        hits = finder.find(rgb, threshold)
+        if hits:
+            found[i] = [((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in hits]
+    return found

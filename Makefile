@@ -17,7 +17,7 @@ serve: $(VENV)/.installed  ## start the API on 127.0.0.1:8000 with the models in
 	$(BIN)/veil serve --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.installed  ## the whole test suite
-	$(BIN)/ruff check service tests
+	$(BIN)/ruff check service tests scripts
 	$(BIN)/python -m pytest -q
 
 train-deps: $(VENV)/.installed  ## offline ImageNet weights for training (pins an old torch: no deps)

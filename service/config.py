@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     models_dir: Path = DEFAULT_MODELS
     backends: tuple[str, ...] = BACKENDS
     default_backend: str = "unet"
-    engine: str = "onnx"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    engine: str = "auto"  # auto: ONNX Runtime on CPU, PyTorch (fp16) on CUDA
     threads: int = Field(2, ge=1, le=64)
     max_concurrency: int = Field(1, ge=1, le=64)
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024)
@@ -45,9 +46,11 @@ class Settings(BaseSettings):
 
     def load_models(self, backends: tuple[str, ...] | None = None) -> ModelSet:
         """Every configured (or the given) backend, loaded once; any missing file fails here."""
+        from service.inference.devices import resolve
         from service.inference.registry import load_models
 
-        return load_models(self.models_dir, backends or self.backends, self.engine, self.threads,
+        return load_models(self.models_dir, backends or self.backends,
+                           resolve(self.device, self.engine, self.threads),
                            self.face_work_size, self.plate_work_size)
 
     def video_limits(self) -> VideoLimits:
@@ -71,8 +74,8 @@ class Settings(BaseSettings):
     @field_validator("engine")
     @classmethod
     def _known_engine(cls, v: str) -> str:
-        if v not in ENGINES:
-            raise ValueError(f"engine must be one of {sorted(ENGINES)}")
+        if v != "auto" and v not in ENGINES:
+            raise ValueError(f"engine must be auto or one of {sorted(ENGINES)}")
         return v
 
     @field_validator("models_dir")

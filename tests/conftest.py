@@ -45,17 +45,19 @@ def tiny_models_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_models(tiny_models_dir):
+    from service.inference.devices import Runtime
     from service.inference.registry import load_models
 
-    return load_models(tiny_models_dir, threads=1)
+    return load_models(tiny_models_dir, runtime=Runtime("cpu", "onnx", 1))
 
 
 @pytest.fixture(scope="session")
 def default_models():
     """The committed default models (real weights)."""
+    from service.inference.devices import Runtime
     from service.inference.registry import load_models
 
-    return load_models(MODELS, threads=2)
+    return load_models(MODELS, runtime=Runtime("cpu", "onnx", 2))
 
 
 @pytest.fixture

@@ -14,13 +14,18 @@ def add_bench(sub) -> None:
     img.add_argument("target", nargs="?", type=Path, help="an image or a directory of images")
     img.add_argument("--synthetic", action="store_true", help="generated 1080p and 720p frames (seed 0)")
     img.add_argument("--backend", action="append", choices=["unet", "deeplabv3plus"])
+    img.add_argument("--size", action="append", type=_size, help="synthetic size WxH (repeatable)")
+    img.add_argument("--engine", action="append", choices=["onnx", "torch"],
+                     help="engines to compare (default: the configured one)")
     img.add_argument("--runs", type=int, default=20)
     img.add_argument("--json", type=Path)
+    img.add_argument("--plot", type=Path, help="PNG of throughput versus input size per engine/backend")
     img.set_defaults(func=_bench_images)
     vid = kind.add_parser("video", help="video pipeline fps vs the decode+encode ceiling (and deface)")
     vid.add_argument("target", nargs="?", type=Path, help="a video file")
     vid.add_argument("--synthetic", action="store_true", help="generated 1280x720 30 fps clip (seed 0)")
     vid.add_argument("--seconds", type=float, default=10.0, help="length of the synthetic clip")
+    vid.add_argument("--size", type=_size, default=(1280, 720), help="synthetic clip size WxH")
     vid.add_argument("--backend", default="unet", choices=["unet", "deeplabv3plus"])
     vid.add_argument("--stride", type=int, action="append", help="detection strides to measure")
     vid.add_argument("--compare", choices=["deface"], action="append", default=[])
@@ -28,24 +33,48 @@ def add_bench(sub) -> None:
     vid.set_defaults(func=_bench_video)
 
 
+def _size(text: str) -> tuple[int, int]:
+    w, _, h = text.lower().partition("x")
+    return int(w), int(h)
+
+
 def _bench_images(args: argparse.Namespace) -> int:
-    from service.bench.images import header, run
+    from service.bench.images import SYNTHETIC_SIZES, header, load_inputs, run
     from service.config import Settings
+    from service.inference.devices import resolve
 
     settings = Settings()
     backends = args.backend or ["unet", "deeplabv3plus"]
-    models = settings.load_models(tuple(backends))
-    result = {"header": header(settings.engine, settings.threads),
-              "results": run(models, args.target, args.synthetic, backends, args.runs, settings.max_pixels)}
-    for block in result["results"]:
-        for row in block["rows"]:
-            stages = " ".join(f"{k}={v['p50_ms']}" for k, v in row["stages"].items())
-            print(f"{row['backend']:>13} {row['input']:<26} p50={row['end_to_end']['p50_ms']} ms "
-                  f"p95={row['end_to_end']['p95_ms']} ms ceiling={row['ceiling_decode_encode']['p50_ms']} ms "
-                  f"| {stages}")
-        print(f"peak RSS {block['peak_rss_mb']} MB")
+    inputs = load_inputs(args.target, args.synthetic, tuple(args.size or SYNTHETIC_SIZES))
+    runtime = resolve(settings.device, settings.engine, settings.threads)
+    result: dict = {"header": header(runtime), "engines": {}}
+    for engine in args.engine or [runtime.engine]:
+        settings = Settings(engine=engine)
+        blocks = run(settings.load_models(tuple(backends)), inputs, backends, args.runs, settings.max_pixels)
+        result["engines"][engine] = blocks
+        for block in blocks:
+            for row in block["rows"]:
+                stages = " ".join(f"{k}={v['p50_ms']}" for k, v in row["stages"].items())
+                e2e, ceiling = row["end_to_end"], row["ceiling_decode_encode"]["p50_ms"]
+                print(f"{engine:>5} {row['backend']:>13} {row['input']:<26} p50={e2e['p50_ms']} ms "
+                      f"p95={e2e['p95_ms']} ms ceiling={ceiling} ms | {stages}")
+            print(f"peak RSS {block['peak_rss_mb']} MB, peak GPU {block['peak_gpu_mb']} MB")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.plot:
+        from service.bench.plot import throughput_plot
+
+        series: dict[str, list[tuple[float, float]]] = {}
+        for engine, blocks in result["engines"].items():
+            for block in blocks:
+                for row in block["rows"]:
+                    w, h = map(int, row["size"].split("x"))
+                    series.setdefault(f"{engine} {row['backend']}", []).append(
+                        (w * h / 1e6, row["throughput_per_s"]))
+        h = result["header"]
+        where = h["gpu"] or h["machine"]
+        title = f"Veil images/s, {h['device']} ({where}), {h['threads']} threads, {h['date']}"
+        throughput_plot(series, args.plot, title)
     return 0
 
 
@@ -60,11 +89,13 @@ def _bench_video(args: argparse.Namespace) -> int:
     settings = Settings()
     models = settings.load_models((args.backend,))
     with tempfile.TemporaryDirectory(prefix="veil-bench-") as work:
-        src = args.target or synthetic_clip(Path(work) / "synthetic-720p.mp4", seconds=args.seconds)
+        w, h = args.size
+        src = args.target or synthetic_clip(Path(work) / f"synthetic-{w}x{h}.mp4", w, h, seconds=args.seconds)
         video = bench_video(models, src, args.backend, args.stride or [1, 3], "deface" in args.compare)
-        result = {"header": header(settings.engine, settings.threads), "video": video}
+        result = {"header": header(models.runtime), "video": video}
     v = result["video"]
-    print(f"{v['input']} {v['size']} {v['frames']} frames ({v['seconds']} s), peak RSS {v['peak_rss_mb']} MB")
+    print(f"{v['input']} {v['size']} {v['frames']} frames ({v['seconds']} s), "
+          f"peak RSS {v['peak_rss_mb']} MB, peak GPU {v['peak_gpu_mb']} MB")
     for row in v["rows"]:
         print(f"  {row['what']:<40} {row['fps']:>7} fps  {row.get('vs_ceiling', '')}")
     if args.json:

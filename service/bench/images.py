@@ -14,6 +14,7 @@ import numpy as np
 from service.core.options import Options
 from service.core.still import redact_with_mask
 from service.core.timing import StageTimer
+from service.inference.devices import Runtime
 from service.inference.registry import ModelSet
 from service.media.images import decode, encode
 
@@ -25,16 +26,28 @@ def _pct(values: list[float]) -> dict[str, float]:
     return {f"p{q}_ms": round(float(np.percentile(ms, q)), 1) for q in (50, 95)}
 
 
-def header(engine: str, threads: int) -> dict:
+def header(runtime: Runtime) -> dict:
     import onnxruntime
     import torch
 
+    gpu = torch.cuda.get_device_name() if runtime.device == "cuda" else None
     return {
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs ({platform.processor() or 'unknown cpu'})",
-        "platform": platform.platform(), "device": "cpu", "engine": engine, "threads": threads,
-        "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
+        "platform": platform.platform(), "device": runtime.device, "gpu": gpu, "engine": runtime.engine,
+        "threads": runtime.threads, "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
         "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
     }
+
+
+def memory(runtime: Runtime) -> dict[str, float | None]:
+    """Peak RSS of this process and, on CUDA, peak GPU memory allocated by PyTorch (MB)."""
+    gpu = None
+    if runtime.device == "cuda":
+        import torch
+
+        gpu = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_gpu_mb": gpu}
 
 
 def bench_images(models: ModelSet, inputs: list[tuple[str, bytes]], opts: Options, runs: int,
@@ -63,21 +76,23 @@ def bench_images(models: ModelSet, inputs: list[tuple[str, bytes]], opts: Option
             "throughput_per_s": round(runs / sum(total), 2),
             "stages": {s: _pct(v) for s, v in stages.items()},
         })
-    return {"rows": rows, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {"rows": rows, **memory(models.runtime)}
 
 
-def load_inputs(target: Path | None, synthetic: bool) -> list[tuple[str, bytes]]:
+SYNTHETIC_SIZES = ((1920, 1080), (1280, 720))
+
+
+def load_inputs(target: Path | None, synthetic: bool,
+                sizes: tuple[tuple[int, int], ...] = SYNTHETIC_SIZES) -> list[tuple[str, bytes]]:
     from service.bench.synthetic import synthetic_jpeg
 
     if synthetic or target is None:
-        return [("synthetic-1920x1080.jpg", synthetic_jpeg(1920, 1080)),
-                ("synthetic-1280x720.jpg", synthetic_jpeg(1280, 720))]
+        return [(f"synthetic-{w}x{h}.jpg", synthetic_jpeg(w, h)) for w, h in sizes]
     files = sorted(p for p in target.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}) \
         if target.is_dir() else [target]
     return [(p.name, p.read_bytes()) for p in files]
 
 
-def run(models: ModelSet, target: Path | None, synthetic: bool, backends: list[str], runs: int,
+def run(models: ModelSet, inputs: list[tuple[str, bytes]], backends: list[str], runs: int,
         max_pixels: int) -> list[dict]:
-    inputs = load_inputs(target, synthetic)
     return [bench_images(models, inputs, replace(Options(), backend=b), runs, max_pixels) for b in backends]

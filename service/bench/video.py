@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import resource
 import shutil
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from service.bench.images import memory
 from service.core.options import Options
 from service.core.video_pipeline import VideoOptions, redact_video
 from service.inference.registry import ModelSet
@@ -48,4 +48,4 @@ def bench_video(models: ModelSet, src: Path, backend: str, strides: list[int], d
                          "vs_ceiling": round(fps / ceiling, 3)})
     return {"input": src.name, "size": f"{info.width}x{info.height}", "frames": frames,
             "seconds": round(info.seconds, 2), "rows": rows,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            **memory(models.runtime)}

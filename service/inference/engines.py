@@ -1,65 +1,129 @@
-"""Inference engines, one registry entry each: ONNX Runtime (CPU default) and PyTorch.
+"""Inference engines, one registry entry each: ONNX Runtime (CPU default) and PyTorch (CUDA default).
 
-An engine takes a float32 NCHW batch and returns float32 logits; the pipeline never branches on it.
+An engine takes a float32 NCHW batch and returns float32 outputs; the pipeline never branches on it.
+Each engine is built either from a model directory (our smp models) or from an ONNX graph (CenterFace,
+converted to PyTorch with onnx2torch for the torch engine).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from service.errors import ConfigurationError, ModelError
+from service.inference.devices import Runtime
 from service.inference.model_files import ONNX, load_torch_model
+
+if TYPE_CHECKING:
+    import onnx
 
 
 class Engine(Protocol):
     def run(self, batch: np.ndarray) -> np.ndarray: ...
 
+    def run_all(self, batch: np.ndarray) -> list[np.ndarray]: ...
+
 
 class OnnxEngine:
-    def __init__(self, model_dir: Path, threads: int) -> None:
+    def __init__(self, model: str | bytes, runtime: Runtime) -> None:
         import onnxruntime as ort
 
-        path = Path(model_dir) / ONNX
-        if not path.is_file():
-            raise ConfigurationError(f"ONNX export missing: {path}")
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
+        opts.intra_op_num_threads = runtime.threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        providers = ["CPUExecutionProvider"]
+        if runtime.device == "cuda":
+            providers.insert(0, "CUDAExecutionProvider")
+        self.session = ort.InferenceSession(model, opts, providers=providers)
         self.input = self.session.get_inputs()[0].name
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
         try:
-            return self.session.run(None, {self.input: np.ascontiguousarray(batch, np.float32)})[0]
+            return self.session.run(None, {self.input: np.ascontiguousarray(batch, np.float32)})
         except Exception as exc:
             raise ModelError() from exc
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self.run_all(batch)[0]
 
 
 class TorchEngine:
-    def __init__(self, model_dir: Path, threads: int) -> None:
+    """Eager PyTorch; on CUDA: fp16 autocast, channels_last, pinned host memory, async copies."""
+
+    def __init__(self, module: Any, runtime: Runtime) -> None:
         import torch
 
-        torch.set_num_threads(threads)
         self.torch = torch
-        self.model, _ = load_torch_model(model_dir)
+        self.cuda = runtime.device == "cuda"
+        if self.cuda:
+            self.device = torch.device("cuda")
+            module = module.to(self.device, memory_format=torch.channels_last)
+        else:
+            torch.set_num_threads(runtime.threads)
+            self.device = torch.device("cpu")
+        self.model = module.eval()
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
+        torch = self.torch
         try:
-            with self.torch.inference_mode():
-                return self.model(self.torch.from_numpy(np.ascontiguousarray(batch, np.float32))).numpy()
+            x = torch.from_numpy(np.ascontiguousarray(batch, np.float32))
+            if self.cuda:
+                x = x.pin_memory().to(self.device, non_blocking=True)
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16, enabled=self.cuda):
+                out = self.model(x)
+            outs = list(out) if isinstance(out, list | tuple) else [out]
+            return [o.float().cpu().numpy() for o in outs]
         except Exception as exc:
             raise ModelError() from exc
 
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self.run_all(batch)[0]
 
-ENGINES: dict[str, Callable[[Path, int], Engine]] = {"onnx": OnnxEngine, "torch": TorchEngine}
+
+def _onnx_dir(model_dir: Path, runtime: Runtime) -> Engine:
+    path = Path(model_dir) / ONNX
+    if not path.is_file():
+        raise ConfigurationError(f"ONNX export missing: {path}")
+    return OnnxEngine(str(path), runtime)
 
 
-def make_engine(name: str, model_dir: Path, threads: int) -> Engine:
+def _torch_dir(model_dir: Path, runtime: Runtime) -> Engine:
+    return TorchEngine(load_torch_model(model_dir)[0], runtime)
+
+
+def _onnx_graph(graph: onnx.ModelProto, runtime: Runtime) -> Engine:
+    return OnnxEngine(graph.SerializeToString(), runtime)
+
+
+def _torch_graph(graph: onnx.ModelProto, runtime: Runtime) -> Engine:
+    from onnx2torch import convert
+
+    return TorchEngine(convert(graph), runtime)
+
+
+# engine name -> (from a model directory, from an ONNX graph)
+ENGINES: dict[str, tuple[Callable[[Path, Runtime], Engine], Callable[[Any, Runtime], Engine]]] = {
+    "onnx": (_onnx_dir, _onnx_graph),
+    "torch": (_torch_dir, _torch_graph),
+}
+
+
+def _entry(name: str) -> tuple[Callable[[Path, Runtime], Engine], Callable[[Any, Runtime], Engine]]:
     if name not in ENGINES:
         raise ConfigurationError(f"unknown engine {name!r}; valid: {', '.join(sorted(ENGINES))}")
-    return ENGINES[name](Path(model_dir), threads)
+    return ENGINES[name]
+
+
+def make_engine(runtime: Runtime, model_dir: Path) -> Engine:
+    """Engine for one of our model directories (config + safetensors + ONNX export)."""
+    return _entry(runtime.engine)[0](Path(model_dir), runtime)
+
+
+def graph_engine(runtime: Runtime, graph: onnx.ModelProto) -> Engine:
+    """Engine for a third-party ONNX graph (the face detector)."""
+    return _entry(runtime.engine)[1](graph, runtime)

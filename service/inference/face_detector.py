@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 
 from service.errors import ConfigurationError, ModelError
+from service.inference.devices import Runtime
+from service.inference.engines import graph_engine
 
 
 def centerface_path() -> Path:
@@ -20,14 +22,14 @@ def centerface_path() -> Path:
 
 
 MAX_UPSCALE = 2.0
+OUTPUTS = ("537", "538", "539", "540")  # heat map, box size, centre offset, landmarks
 
 
 class CenterFace:
     """Boxes ``[x1, y1, x2, y2, score]`` in image pixels from an RGB array."""
 
-    def __init__(self, path: Path | None = None, threads: int = 2) -> None:
+    def __init__(self, path: Path | None = None, runtime: Runtime | None = None) -> None:
         import onnx
-        import onnxruntime as ort
         from onnx.tools.update_model_dims import update_inputs_outputs_dims
 
         path = Path(path) if path else centerface_path()
@@ -40,12 +42,9 @@ class CenterFace:
         out_dims.update({"537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"],
                          "539": ["B", 2, "h", "w"], "540": ["B", 10, "h", "w"]})
         model = update_inputs_outputs_dims(model, dims, out_dims)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(model.SerializeToString(), opts,
-                                            providers=["CPUExecutionProvider"])
+        if [o.name for o in model.graph.output] != list(OUTPUTS):
+            raise ConfigurationError(f"unexpected face detector outputs in {path}")
+        self.engine = graph_engine(runtime or Runtime("cpu", "onnx"), model)
 
     def detect(self, rgb: np.ndarray, threshold: float, work_size: int) -> np.ndarray:
         """Run at a working size (long side; small images upscaled at most 2×) and map boxes back.
@@ -59,7 +58,7 @@ class CenterFace:
         resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         blob = resized.transpose(2, 0, 1)[None].astype(np.float32)
         try:
-            heat, size, offset, _ = self.session.run(["537", "538", "539", "540"], {"input.1": blob})
+            heat, size, offset, _ = self.engine.run_all(blob)
         except Exception as exc:
             raise ModelError() from exc
         ys, xs = np.nonzero(heat[0, 0] > threshold)

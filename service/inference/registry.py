@@ -5,10 +5,11 @@ Backends are looked up by name (``models/<role>-<backend>/``); nothing branches 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.errors import ConfigurationError, InvalidOptionsError
+from service.inference.devices import Runtime
 from service.inference.engines import make_engine
 from service.inference.face_detector import CenterFace
 from service.inference.model_files import read_config
@@ -29,6 +30,7 @@ class ModelSet:
     backends: dict[str, Backend]
     face_work_size: int = 960
     plate_work_size: int | None = None  # None: each plate model's own ``work_size``
+    runtime: Runtime = field(default_factory=lambda: Runtime("cpu", "onnx"))
 
     def backend(self, name: str) -> Backend:
         if name not in self.backends:
@@ -36,24 +38,26 @@ class ModelSet:
         return self.backends[name]
 
 
-def load_backend(models_dir: Path, name: str, engine: str, threads: int) -> Backend:
+def load_backend(models_dir: Path, name: str, runtime: Runtime) -> Backend:
     faces_dir, plates_dir = models_dir / f"faces-{name}", models_dir / f"plates-{name}"
     for d, role in ((faces_dir, "faces"), (plates_dir, "plates")):
         if read_config(d).get("role") != role:
             raise ConfigurationError(f"{d} is not a {role} model")
     return Backend(
-        faces=FaceRefiner(make_engine(engine, faces_dir, threads), read_config(faces_dir)),
-        plates=PlateFinder(make_engine(engine, plates_dir, threads), read_config(plates_dir)),
+        faces=FaceRefiner(make_engine(runtime, faces_dir), read_config(faces_dir)),
+        plates=PlateFinder(make_engine(runtime, plates_dir), read_config(plates_dir)),
     )
 
 
-def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, engine: str = "onnx",
-                threads: int = 2, face_work_size: int = 960, plate_work_size: int | None = None) -> ModelSet:
+def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime: Runtime | None = None,
+                face_work_size: int = 960, plate_work_size: int | None = None) -> ModelSet:
     """Load every requested backend or fail: a missing model is a start-up error, never a silent skip."""
     models_dir = Path(models_dir)
+    runtime = runtime or Runtime("cpu", "onnx")
     return ModelSet(
-        face_detector=CenterFace(threads=threads),
-        backends={b: load_backend(models_dir, b, engine, threads) for b in backends},
+        face_detector=CenterFace(runtime=runtime),
+        backends={b: load_backend(models_dir, b, runtime) for b in backends},
         face_work_size=face_work_size,
         plate_work_size=plate_work_size,
+        runtime=runtime,
     )

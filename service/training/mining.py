@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 
 from service.datasets import Record
+from service.inference.devices import Runtime
 from service.inference.engines import make_engine
 from service.inference.model_files import read_config
 from service.inference.segmenters import PlateFinder
@@ -20,7 +21,8 @@ def mine_false_positives(
     model_dir: Path, negatives: list[Record], threshold: float = 0.3, threads: int = 1
 ) -> dict[int, list[tuple[float, float]]]:
     """Index of each negative image → centres (source pixels) of the model's plate components."""
-    finder = PlateFinder(make_engine("onnx", Path(model_dir), threads), read_config(Path(model_dir)))
+    finder = PlateFinder(make_engine(Runtime("cpu", "onnx", threads), Path(model_dir)),
+                         read_config(Path(model_dir)))
     found: dict[int, list[tuple[float, float]]] = {}
     for i, record in enumerate(negatives):
         bgr = cv2.imread(str(record.image), cv2.IMREAD_COLOR)

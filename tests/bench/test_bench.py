@@ -26,3 +26,16 @@ def test_video_bench_compares_with_the_ceiling(tiny_models, tmp_path):
     out = bench_video(tiny_models, clip, "unet", [2], deface=False)
     assert out["frames"] == 30 and out["rows"][0]["what"].startswith("ceiling")
     assert out["rows"][1]["vs_ceiling"] > 0
+
+
+def test_throughput_plot_is_a_png_with_one_line_per_series(tmp_path):
+    import cv2
+
+    from service.bench.plot import throughput_plot
+
+    path = throughput_plot({"onnx unet": [(0.9, 5.0), (2.1, 3.0)], "torch unet": [(0.9, 2.0), (2.1, 1.0)]},
+                           tmp_path / "t.png", "test")
+    img = cv2.imread(str(path))
+    assert img.shape == (560, 900, 3)
+    colours = {tuple(int(c) for c in px) for px in img.reshape(-1, 3)[::7]}
+    assert (200, 80, 30) in colours and (40, 140, 40) in colours  # both series drawn

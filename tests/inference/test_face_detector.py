@@ -21,3 +21,15 @@ def test_centerface_finds_the_annotated_faces(tiny_models):
 
 def test_no_faces_on_a_flat_image(tiny_models):
     assert len(tiny_models.face_detector.detect(np.full((240, 320, 3), 90, np.uint8), 0.4, 1280)) == 0
+
+
+def test_torch_engine_face_detector_matches_onnx_runtime():
+    """The CUDA path's engine (CenterFace converted with onnx2torch), checked on the CPU."""
+    from service.inference.devices import Runtime
+    from service.inference.face_detector import CenterFace
+
+    rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / "street_faces_809.jpg")), cv2.COLOR_BGR2RGB)
+    a = CenterFace(runtime=Runtime("cpu", "onnx", 1)).detect(rgb, 0.3, 960)
+    b = CenterFace(runtime=Runtime("cpu", "torch", 1)).detect(rgb, 0.3, 960)
+    assert len(a) == len(b) > 0
+    assert np.abs(a - b).max() < 0.5  # pixels / score

@@ -5,9 +5,13 @@ import pytest
 
 from service.errors import ConfigurationError
 from service.inference.architectures import build_model
+from service.inference.devices import Runtime
 from service.inference.engines import make_engine
 from service.inference.model_files import load_torch_model, read_config
 from tests.conftest import tiny_config
+
+CPU_ONNX = Runtime("cpu", "onnx", 1)
+CPU_TORCH = Runtime("cpu", "torch", 1)
 
 
 @pytest.mark.parametrize("arch", ["unet", "deeplabv3plus"])
@@ -17,8 +21,8 @@ def test_saved_model_loads_and_engines_agree(tiny_models_dir, arch):
     _, cfg = load_torch_model(model_dir)
     assert cfg["role"] == "plates"
     x = np.random.default_rng(0).normal(size=(2, 3, 96, 128)).astype(np.float32)
-    a = make_engine("onnx", model_dir, 1).run(x)
-    b = make_engine("torch", model_dir, 1).run(x)
+    a = make_engine(CPU_ONNX, model_dir).run(x)
+    b = make_engine(CPU_TORCH, model_dir).run(x)
     assert a.shape == (2, 1, 96, 128)
     assert np.abs(a - b).max() < 1e-3
 
@@ -35,6 +39,6 @@ def test_missing_files_fail_loudly(tmp_path, tiny_models_dir):
     with pytest.raises(ConfigurationError):
         load_torch_model(tmp_path)
     with pytest.raises(ConfigurationError):
-        make_engine("onnx", tmp_path, 1)
+        make_engine(CPU_ONNX, tmp_path)
     with pytest.raises(ConfigurationError):
-        make_engine("tensorrt", tmp_path, 1)
+        make_engine(Runtime("cpu", "tensorrt", 1), tmp_path)

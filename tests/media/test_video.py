@@ -67,7 +67,9 @@ def test_truncated_video_fails(tmp_path):
         ("mpeg4", "avi", "avi", "mpeg4"),
     ],
 )
-def test_every_allowed_input_codec_transcodes_with_frames_and_audio_kept(tmp_path, codec, container, suffix, name):
+def test_every_allowed_input_codec_transcodes_with_frames_and_audio_kept(
+    tmp_path, codec, container, suffix, name
+):
     src = make_clip(tmp_path / f"in.{suffix}", frames=20, container=container, codec=codec,
                     audio=container not in {"avi", "webm"})
     info = probe(src, VideoLimits())

@@ -19,7 +19,6 @@ from service.core.pipeline import detect
 from service.datasets import load_records, select
 from service.evaluation.metrics import enlarge
 from service.evaluation.runner import ground_truth
-from service.inference.registry import load_models
 from service.media.images import decode
 
 
@@ -34,7 +33,7 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=0)
     args = p.parse_args()
     settings = Settings()
-    models = load_models(settings.models_dir, (args.backend,), settings.engine, settings.threads)
+    models = settings.load_models((args.backend,))
     records = select(load_records(args.dataset), args.part)[: args.limit or None]
     images = [decode(r.image.read_bytes(), 1 << 31).rgb for r in records]
     truths = [ground_truth(r, args.cls) for r in records]

@@ -71,10 +71,17 @@ class Propagator:
     _pending: deque = field(default_factory=deque)  # (frame index, payload, detected?)
     _next_id: int = 0
 
-    def push(self, t: int, payload, dets: list[Detection] | None) -> list[Final]:
-        """Add frame ``t`` (``dets`` None when detection was skipped); returns frames now final."""
+    def push(self, t: int, payload, dets: list[Detection] | None,
+             weak: list[Detection] | None = None) -> list[Final]:
+        """Add frame ``t`` (``dets`` None when detection was skipped); returns frames now final.
+
+        ``weak`` detections (scores under the threshold) only extend tracks that already exist: an
+        object the detector is unsure of in this frame stays covered, but no new object starts from one.
+        """
         if dets is not None:
             self._associate(t, dets)
+        if weak:
+            self._associate(t, weak, extend_only=True)
         self._pending.append((t, payload))
         out = []
         while self._pending and self._pending[0][0] <= t - self.window:
@@ -88,11 +95,12 @@ class Propagator:
         self._pending.clear()
         return out
 
-    def _associate(self, t: int, dets: list[Detection]) -> None:
+    def _associate(self, t: int, dets: list[Detection], extend_only: bool = False) -> None:
         candidates = sorted(
             ((box_iou(tuple(map(int, tr.predicted_box(t))), d.box), i, j)
              for i, tr in enumerate(self.tracks) for j, d in enumerate(dets)
-             if tr.cls == d.cls and t - tr.last()[0] <= self.window + self.hold),
+             if tr.cls == d.cls and t - tr.last()[0] <= self.window + self.hold
+             and not (extend_only and t in tr.seen)),
             reverse=True)
         used_t, used_d = set(), set()
         for iou, i, j in candidates:
@@ -102,7 +110,7 @@ class Propagator:
             used_t.add(i)
             used_d.add(j)
         for j, d in enumerate(dets):
-            if j not in used_d:
+            if j not in used_d and not extend_only:
                 self.tracks.append(Track(self._next_id, d.cls, {t: d}))
                 self._next_id += 1
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from service.core.detections import Detection
 from service.core.masks import apply_ignore, grow, region_detections
 from service.core.options import Options
 from service.core.pipeline import detect
@@ -26,6 +27,20 @@ from service.media.video import (
     probe,
     transcode,
 )
+
+WEAK_FACTOR = 0.5
+"""Face proposals down to this share of the face threshold are kept as *weak*: they extend tracks."""
+
+
+def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options
+                     ) -> tuple[list[Detection], list[Detection]]:
+    """(detections, weak face detections) of one frame, both dilated as the options ask."""
+    h, w = rgb.shape[:2]
+    low = replace(opts, face_threshold=opts.face_threshold * WEAK_FACTOR)
+    found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in detect(models, rgb, low)]
+    strong = [d for d in found if d.cls != "faces" or d.score >= opts.face_threshold]
+    weak = [d for d in found if d.cls == "faces" and d.score < opts.face_threshold]
+    return strong, weak
 
 
 @dataclass(frozen=True)
@@ -55,11 +70,9 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
             yield t, redact(frame, objs, opts.mode, opts.feather, opts.colour)
 
     def process(t: int, rgb: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-        dets = None
-        if t % vopts.stride == 0:
-            dets = [grow(d, opts.dilation_px, opts.dilation_pct, width, height)
-                    for d in detect(models, rgb, opts)]
-        return finish(prop.push(t, rgb, dets))
+        if t % vopts.stride:
+            return finish(prop.push(t, rgb, None))
+        return finish(prop.push(t, rgb, *frame_detections(models, rgb, opts)))
 
     def on_frame(n: int) -> None:
         if progress and info.frames:

@@ -17,6 +17,7 @@ from service.core.masks import grow, paint
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.core.tracking import Propagator
+from service.core.video_pipeline import frame_detections
 from service.datasets import Record
 from service.evaluation.runner import ground_truth
 from service.inference.registry import ModelSet
@@ -84,10 +85,13 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
         done = []
         for t, (frame, masks) in enumerate(render_clip(rgb, record, cls, spec)):
             truth[t] = masks
-            dets = None
-            if t % stride == 0:
+            if t % stride:
+                done += prop.push(t, None, None)
+            elif window or hold:
+                done += prop.push(t, None, *frame_detections(models, frame, o))
+            else:  # the per-frame baseline: plain detection, nothing carried between frames
                 dets = [grow(d, o.dilation_px, o.dilation_pct, w, h) for d in detect(models, frame, o)]
-            done += prop.push(t, None, dets)
+                done += prop.push(t, None, dets)
         done += prop.flush()
         for t, _, objects in done:
             final = paint(objects, (h, w))

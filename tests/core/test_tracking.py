@@ -63,3 +63,20 @@ def test_held_masks_grow_with_the_track_speed():
         x = 10 + 10 * t  # where it really is now
         assert paint(objs[t], (100, 300))[30, x + 2: x + 18].all(), t
     assert not paint(objs[9], (100, 300)).any()
+
+
+def test_weak_detections_extend_tracks_but_never_start_one():
+    prop = Propagator(200, 100, window=2, hold=0)
+    out = {}
+    for t in range(20):
+        strong = [det(10 + 2 * t)] if t < 3 else []
+        weak = [det(10 + 2 * t)] + [det(150)]  # the second one was never strong: not an object
+        for ft, _, objs in prop.push(t, None, strong, weak):
+            out[ft] = objs
+    for ft, _, objs in prop.flush():
+        out[ft] = objs
+    for t in range(20):
+        m = paint(out[t], (100, 200))
+        x = 10 + 2 * t
+        assert m[30, x + 2: x + 18].all(), t  # followed through the weak frames
+        assert not m[30, 155:165].any(), t  # weak alone never redacts

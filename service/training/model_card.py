@@ -21,10 +21,29 @@ ROLE_TEXT = {
              "pixel mask (skin, eyes, nose, mouth; hair excluded).",
 }
 EXTRA_AUG = {"faces": ", downscale-upscale (small faces)", "plates": ", face scenes as negatives"}
+
+
+def _stage(t: dict) -> str:
+    return (f"`{t.get('command', '?')}` — {t.get('steps')} steps × batch {t.get('batch')} of "
+            f"{t.get('crop')}² crops, AdamW lr {t.get('lr')} (warm-up, cosine), seed {t.get('seed')}, "
+            f"final smoothed loss {t.get('final_loss')}, wall time {t.get('wall_seconds_last_leg')} s")
+
+
+def _history(t: dict) -> tuple[dict, list[dict]]:
+    """(ImageNet encoder provenance, training stages oldest first) through any fine-tuning chain."""
+    stages = [t]
+    while (t.get("encoder_init") or {}).get("previous_training"):
+        t = t["encoder_init"]["previous_training"]
+        stages.insert(0, t)
+    return t.get("encoder_init") or {}, stages
+
+
 def render(model_dir: Path, results: list[dict]) -> str:
     cfg = read_config(model_dir)
     t = cfg.get("training", {})
-    init = t.get("encoder_init") or {}
+    init, stages = _history(t)
+    steps = "\n".join(f"{i}. {_stage(st)}; data: {', '.join(st.get('data', []))}"
+                      for i, st in enumerate(stages, 1))
     data = "\n".join(f"- `{d}` — {LICENCES.get(d.split(':')[0], 'see ../shared/data')}"
                      for d in t.get("data", []))
     size_mb = sum(p.stat().st_size for p in model_dir.iterdir() if p.suffix in {".safetensors"}) / 1e6
@@ -42,13 +61,13 @@ ImageNet normalisation; weights `model.safetensors` ({size_mb:.1f} MB), ONNX exp
 **Training data** (licences restrict reuse; this model inherits those limits):
 {data}
 
-**Training.** `{t.get('command', '?')}` — {t.get('steps')} steps × batch {t.get('batch')} of
-{t.get('crop')}² crops, AdamW lr {t.get('lr')} (warm-up, cosine), bf16 autocast on CPU, BCE (positives ×2)
-+ Dice, seed {t.get('seed')}; final smoothed loss {t.get('final_loss')}; augmentation: scale
-(plates rescaled to 12–200 px wide), perspective, rotation, motion/defocus blur, JPEG, noise, low light,
-colour shifts{EXTRA_AUG[cfg['role']]}.
-Wall time {t.get('wall_seconds_last_leg')} s on a 2-core CPU, one thread, shared with the other
-training runs of the same session.
+**Training** (bf16 autocast on a 2-core CPU, one thread, shared with the other training runs of the
+same session; BCE (positives ×2) + Dice; augmentation: scale (plates rescaled to 12–200 px wide),
+perspective, rotation, motion/defocus blur, JPEG, noise, low light, colour shifts{EXTRA_AUG[cfg['role']]}).
+Each stage starts from the previous one's weights (`--init`); reproduce them in order, pointing `--init`
+at the first stage's output:
+
+{steps}
 
 **Metrics** (final mask = this model + default dilation; `veil evaluate`, see docs/benchmarks.md):
 

@@ -70,7 +70,7 @@ def test_weak_detections_extend_tracks_but_never_start_one():
     out = {}
     for t in range(20):
         strong = [det(10 + 2 * t)] if t < 3 else []
-        weak = [det(10 + 2 * t)] + [det(150)]  # the second one was never strong: not an object
+        weak = [det(10 + 2 * t), det(150)]  # the second one was never strong: not an object
         for ft, _, objs in prop.push(t, None, strong, weak):
             out[ft] = objs
     for ft, _, objs in prop.flush():

@@ -1,0 +1,59 @@
+import cv2
+import numpy as np
+
+from service.datasets import Record
+from service.training.samplers import PlateSampler
+
+
+def _scene(path, plate=None):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    if plate is not None:
+        x1, y1, x2, y2 = plate
+        img[y1:y2, x1:x2] = 235
+        cv2.putText(img, "1234 KLM", (x1 + 2, y2 - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (10, 10, 10), 1)
+    cv2.imwrite(str(path), img)
+    return path
+
+
+def _records(tmp_path):
+    quad = np.float32([[100, 150], [200, 150], [200, 175], [100, 175]])
+    plates = [Record(_scene(tmp_path / "p.png", (100, 150, 200, 175)), 320, 240, plates=[quad])]
+    negatives = [Record(_scene(tmp_path / "n.png"), 320, 240)]
+    return plates, negatives
+
+
+def test_pasted_plates_land_on_plate_free_scenes_with_their_mask(tmp_path):
+    plates, negatives = _records(tmp_path)
+    sampler = PlateSampler(plates, negatives, size=128, paste=1.0)
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        s = sampler.draw(rng)
+        assert s.image.shape == (128, 128, 3) and s.mask.shape == (128, 128)
+        assert s.mask.sum() > 0  # at least part of a pasted plate is in the window
+        # the pasted pixels are bright plate pixels, not the noisy background
+        assert s.image[s.mask > 0].mean() > s.image[s.mask == 0].mean() - 5
+
+
+def test_hard_negative_windows_carry_no_plate(tmp_path):
+    plates, negatives = _records(tmp_path)
+    sampler = PlateSampler(plates, negatives, size=96, hard={0: [(50.0, 60.0)]}, paste=0.0)
+    rng = np.random.default_rng(2)
+    drawn = [sampler._hard_negative(rng) for _ in range(5)]
+    assert all(mask.sum() == 0 and img.shape == (96, 96, 3) for img, mask in drawn)
+
+
+def test_model_card_lists_every_fine_tuning_stage(tmp_path):
+    import json
+
+    from service.training.model_card import render
+
+    first = {"command": "veil train plates --out a", "steps": 10, "data": ["plates_uc3m_lp_320:train"],
+             "encoder_init": {"package": "pkg==1", "file": "w.pth", "sha256": "abc"}}
+    second = {"command": "veil train plates --init a --out b", "steps": 5, "data": ["plates_openalpr:train"],
+              "encoder_init": {"fine_tuned_from": "a", "previous_training": first}}
+    cfg = {"role": "plates", "architecture": "unet", "encoder": "mobilenet_v2", "training": second}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    card = render(tmp_path, [])
+    assert "1. `veil train plates --out a`" in card and "2. `veil train plates --init a --out b`" in card
+    assert "`pkg==1`" in card and "sha256\n`abc`" in card

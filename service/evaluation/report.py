@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 COLUMNS = ("recall@0.5", "recall@0.8", "recall@0.95", "recall@0.8[<24]", "recall@0.8[24-64]",
-           "recall@0.8[>64]", "iou", "dice", "fn_rate", "ap_mask", "over_redaction")
+           "recall@0.8[>64]", "iou", "instance_iou", "dice", "fn_rate", "ap_mask", "over_redaction")
 
 
 def _cell(v) -> str:

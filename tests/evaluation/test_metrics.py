@@ -26,6 +26,20 @@ def test_coverage_recall_by_size_and_pixel_metrics():
     assert 0.9 < s["iou"] < 1.0 and s["fn_rate"] > 0
 
 
+def test_instance_iou_ignores_unlabelled_finds_and_scores_misses_as_zero():
+    from service.core.detections import Detection
+
+    gt_a = np.zeros((100, 100), bool)
+    gt_a[10:20, 10:30] = True
+    gt_b = np.zeros((100, 100), bool)
+    gt_b[60:70, 60:80] = True  # never found
+    found = Detection("plates", 0.9, (10, 10, 30, 22), np.ones((12, 20), bool))  # 200 / 240
+    unlabelled = Detection("plates", 0.9, (40, 40, 50, 50), np.ones((10, 10), bool))
+    t = ClassTally()
+    t.add_instances([gt_a, gt_b], [found, unlabelled])
+    assert abs(t.summary()["instance_iou"] - (200 / 240) / 2) < 1e-3
+
+
 def test_over_redaction_counts_only_far_pixels():
     gt = np.zeros((100, 100), bool)
     gt[40:60, 40:60] = True

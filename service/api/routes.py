@@ -76,4 +76,6 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(runtime: RuntimeDep) -> dict[str, Any]:
-    return {"status": "ready", "backends": sorted(runtime.models.backends)}
+    rt = runtime.models.runtime
+    return {"status": "ready", "backends": sorted(runtime.models.backends), "device": rt.device,
+            "engine": rt.engine}

@@ -91,5 +91,9 @@ def test_health_readiness_and_docs(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["backends"] == ["deeplabv3plus", "unet"]
+    from service.inference.devices import cuda_available
+
+    expected = ("cuda", "torch") if cuda_available() else ("cpu", "onnx")  # what device=auto resolves to
+    assert (ready.json()["device"], ready.json()["engine"]) == expected
     assert "/v1/redact" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200

@@ -38,7 +38,7 @@ def _history(t: dict) -> tuple[dict, list[dict]]:
     return t.get("encoder_init") or {}, stages
 
 
-def render(model_dir: Path, results: list[dict]) -> str:
+def render(model_dir: Path, results: list[dict], extra: str = "") -> str:
     cfg = read_config(model_dir)
     t = cfg.get("training", {})
     init, stages = _history(t)
@@ -72,7 +72,7 @@ at the first stage's output:
 **Metrics** (final mask = this model + default dilation; `veil evaluate`, see docs/benchmarks.md):
 
 {table(results, only=cfg['role'])}
-
+{extra}
 **Limits.** Trained on small public sets: European (UC3M) and US/EU/BR (OpenALPR) plates, frontal
 portraits (FASSEG) and Asian street scenes with medical masks (Face-Mask-Detection). Expect lower recall
 on unusual plate formats, extreme angles, night IR footage and very small objects; always review
@@ -86,9 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m service.training.model_card")
     p.add_argument("model_dir", type=Path)
     p.add_argument("--eval", type=Path, action="append", default=[])
+    p.add_argument("--extra", type=Path, help="markdown appended after the metrics (e.g. an ablation)")
     args = p.parse_args(argv)
     results = [json.loads(e.read_text()) for e in args.eval]
-    (args.model_dir / "MODEL_CARD.md").write_text(render(args.model_dir, results), encoding="utf-8")
+    extra = "\n" + args.extra.read_text(encoding="utf-8").strip() + "\n" if args.extra else ""
+    (args.model_dir / "MODEL_CARD.md").write_text(render(args.model_dir, results, extra), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -139,10 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_train)
     from service.bench.cli import add_bench
     from service.evaluation.cli import add_evaluate, add_evaluate_video
+    from service.training.quantize import add_quantize
 
     add_evaluate(sub)
     add_evaluate_video(sub)
     add_bench(sub)
+    add_quantize(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     default_backend: str = "unet"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     engine: str = "auto"  # auto: ONNX Runtime on CPU, PyTorch (fp16) on CUDA
+    int8: bool = False  # ONNX Runtime: plate models' int8 export (model.int8.onnx) where present
     threads: int = Field(2, ge=1, le=64)
     max_concurrency: int = Field(1, ge=1, le=64)
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024)
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
         from service.inference.registry import load_models
 
         return load_models(self.models_dir, backends or self.backends,
-                           resolve(self.device, self.engine, self.threads),
+                           resolve(self.device, self.engine, self.threads, self.int8),
                            self.face_work_size, self.plate_work_size)
 
     def video_limits(self) -> VideoLimits:

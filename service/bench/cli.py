@@ -15,7 +15,7 @@ def add_bench(sub) -> None:
     img.add_argument("--synthetic", action="store_true", help="generated 1080p and 720p frames (seed 0)")
     img.add_argument("--backend", action="append", choices=["unet", "deeplabv3plus"])
     img.add_argument("--size", action="append", type=_size, help="synthetic size WxH (repeatable)")
-    img.add_argument("--engine", action="append", choices=["onnx", "torch"],
+    img.add_argument("--engine", action="append", choices=["onnx", "onnx-int8", "torch"],
                      help="engines to compare (default: the configured one)")
     img.add_argument("--runs", type=int, default=20)
     img.add_argument("--json", type=Path)
@@ -46,10 +46,10 @@ def _bench_images(args: argparse.Namespace) -> int:
     settings = Settings()
     backends = args.backend or ["unet", "deeplabv3plus"]
     inputs = load_inputs(args.target, args.synthetic, tuple(args.size or SYNTHETIC_SIZES))
-    runtime = resolve(settings.device, settings.engine, settings.threads)
+    runtime = resolve(settings.device, settings.engine, settings.threads, settings.int8)
     result: dict = {"header": header(runtime), "engines": {}}
-    for engine in args.engine or [runtime.engine]:
-        settings = Settings(engine=engine)
+    for engine in args.engine or [runtime.engine + ("-int8" if runtime.int8 else "")]:
+        settings = Settings(engine=engine.removesuffix("-int8"), int8=engine.endswith("-int8"))
         blocks = run(settings.load_models(tuple(backends)), inputs, backends, args.runs, settings.max_pixels)
         result["engines"][engine] = blocks
         for block in blocks:

@@ -33,7 +33,8 @@ def header(runtime: Runtime) -> dict:
     gpu = torch.cuda.get_device_name() if runtime.device == "cuda" else None
     return {
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs ({platform.processor() or 'unknown cpu'})",
-        "platform": platform.platform(), "device": runtime.device, "gpu": gpu, "engine": runtime.engine,
+        "platform": platform.platform(), "device": runtime.device, "gpu": gpu,
+        "engine": runtime.engine + (" int8" if runtime.int8 else ""),
         "threads": runtime.threads, "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
         "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
     }

@@ -20,6 +20,7 @@ class Runtime:
     device: str  # "cpu" | "cuda"
     engine: str  # "onnx" | "torch"
     threads: int = 2
+    int8: bool = False  # ONNX Runtime: serve a model's int8 export where it ships one
 
 
 def cuda_available() -> bool:
@@ -37,7 +38,7 @@ def onnx_cuda_available() -> bool:
     return "CUDAExecutionProvider" in ort.get_available_providers()
 
 
-def resolve(device: str, engine: str, threads: int) -> Runtime:
+def resolve(device: str, engine: str, threads: int, int8: bool = False) -> Runtime:
     if device not in DEVICES:
         raise ConfigurationError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
     if device == "auto":
@@ -48,4 +49,4 @@ def resolve(device: str, engine: str, threads: int) -> Runtime:
         engine = "torch" if device == "cuda" else "onnx"
     if device == "cuda" and engine == "onnx" and not onnx_cuda_available():
         raise ConfigurationError("engine onnx on CUDA needs onnxruntime-gpu; use engine torch")
-    return Runtime(device, engine, threads)
+    return Runtime(device, engine, threads, int8 and engine == "onnx")

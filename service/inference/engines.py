@@ -15,7 +15,7 @@ import numpy as np
 
 from service.errors import ConfigurationError, ModelError
 from service.inference.devices import Runtime
-from service.inference.model_files import ONNX, load_torch_model
+from service.inference.model_files import INT8_ONNX, ONNX, load_torch_model
 
 if TYPE_CHECKING:
     import onnx
@@ -39,6 +39,7 @@ class OnnxEngine:
         if runtime.device == "cuda":
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(model, opts, providers=providers)
+        self.source = model if isinstance(model, str) else "<in-memory graph>"
         self.input = self.session.get_inputs()[0].name
 
     def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
@@ -87,6 +88,8 @@ class TorchEngine:
 
 def _onnx_dir(model_dir: Path, runtime: Runtime) -> Engine:
     path = Path(model_dir) / ONNX
+    if runtime.int8 and (Path(model_dir) / INT8_ONNX).is_file():
+        path = Path(model_dir) / INT8_ONNX
     if not path.is_file():
         raise ConfigurationError(f"ONNX export missing: {path}")
     return OnnxEngine(str(path), runtime)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 ONNX = "model.onnx"
+INT8_ONNX = "model.int8.onnx"  # optional, plate models only (veil quantize)
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)

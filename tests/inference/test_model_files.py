@@ -42,3 +42,32 @@ def test_missing_files_fail_loudly(tmp_path, tiny_models_dir):
         make_engine(CPU_ONNX, tmp_path)
     with pytest.raises(ConfigurationError):
         make_engine(Runtime("cpu", "tensorrt", 1), tmp_path)
+
+
+def test_int8_export_is_served_only_when_asked_and_stays_close(tiny_models_dir, tmp_path):
+    import shutil
+
+    from service.training.quantize import quantize
+
+    model_dir = tmp_path / "plates-unet"
+    shutil.copytree(tiny_models_dir / "plates-unet", model_dir)
+    data = tmp_path / "data"
+    data.mkdir()
+    import cv2
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(4):
+        cv2.imwrite(str(data / f"{i}.jpg"), rng.integers(0, 255, (60, 80, 3), dtype=np.uint8))
+        rows.append(json.dumps({"image": f"{i}.jpg", "width": 80, "height": 60, "split": "train",
+                                "plates": [[10, 10, 40, 20]]}))
+    (data / "annotations.jsonl").write_text("\n".join(rows) + "\n")
+    quantize(model_dir, [data], images=4)
+    assert (model_dir / "model.int8.onnx").is_file() and read_config(model_dir)["int8"]["images"] == 4
+    x = np.random.default_rng(1).normal(size=(1, 3, 64, 96)).astype(np.float32)
+    fp32 = make_engine(CPU_ONNX, model_dir)
+    int8 = make_engine(Runtime("cpu", "onnx", 1, int8=True), model_dir)
+    assert fp32.source.endswith("model.onnx")
+    assert int8.source.endswith("model.int8.onnx")
+    a, b = fp32.run(x), int8.run(x)
+    assert a.shape == b.shape and np.abs(a - b).mean() < 0.1 * np.abs(a).mean() + 0.05

@@ -57,7 +57,7 @@ def default_models():
     from service.inference.devices import Runtime
     from service.inference.registry import load_models
 
-    return load_models(MODELS, runtime=Runtime("cpu", "onnx", 2))
+    return load_models(MODELS, runtime=Runtime("cpu", "onnx", 2, int8=True))  # the served default
 
 
 @pytest.fixture

@@ -44,15 +44,18 @@ def render(model_dir: Path, results: list[dict], extra: str = "") -> str:
     init, stages = _history(t)
     steps = "\n".join(f"{i}. {_stage(st)}; data: {', '.join(st.get('data', []))}"
                       for i, st in enumerate(stages, 1))
-    data = "\n".join(f"- `{d}` — {LICENCES.get(d.split(':')[0], 'see ../shared/data')}"
+    data = "\n".join(f"- `{d}` — {LICENCES.get(d.split(':')[0], 'derived from the sets above')}"
                      for d in t.get("data", []))
+    q = cfg.get("int8")
+    int8 = (f" and an int8 export `model.int8.onnx` ({q['format']}; calibrated on {q['images']} images of "
+            f"{', '.join(q['calibration'])}; served by default, `VEIL_INT8`)" if q else "")
     size_mb = sum(p.stat().st_size for p in model_dir.iterdir() if p.suffix in {".safetensors"}) / 1e6
     return f"""# {model_dir.name}
 
 **Task.** {ROLE_TEXT[cfg['role']]}
 
 **Architecture.** smp `{cfg['architecture']}`, encoder `{cfg['encoder']}`, one output class (logit),
-ImageNet normalisation; weights `model.safetensors` ({size_mb:.1f} MB), ONNX export `model.onnx`
+ImageNet normalisation; weights `model.safetensors` ({size_mb:.1f} MB), ONNX export `model.onnx`{int8}
 (served with ONNX Runtime on CPU). Config: `config.json`.
 
 **Initialisation.** Encoder from `{init.get('package', 'random')}` (`{init.get('file', '-')}`, sha256
@@ -69,7 +72,8 @@ at the first stage's output:
 
 {steps}
 
-**Metrics** (final mask = this model + default dilation; `veil evaluate`, see docs/benchmarks.md):
+**Metrics** (final mask = this model as served by default + default dilation; `veil evaluate`, see
+docs/benchmarks.md):
 
 {table(results, only=cfg['role'])}
 {extra}

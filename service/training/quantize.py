@@ -53,7 +53,9 @@ def quantize(model_dir: Path, datasets: list[Path], images: int = 48, seed: int 
     out = Path(model_dir) / INT8_ONNX
     with tempfile.TemporaryDirectory(prefix="veil-quant-") as work:
         pre = Path(work) / "pre.onnx"
-        quant_pre_process(str(Path(model_dir) / ONNX), str(pre))
+        # DeepLabV3+'s dynamic resize defeats symbolic shape inference; ONNX's own inference suffices.
+        quant_pre_process(str(Path(model_dir) / ONNX), str(pre),
+                          skip_symbolic_shape=cfg["architecture"] == "deeplabv3plus")
         quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     cfg["int8"] = {"calibration": [f"{Path(d).name}:train" for d in datasets], "images": len(chosen),

@@ -49,6 +49,8 @@ def add_evaluate_video(sub) -> None:
     p.add_argument("--stride", type=int, default=1)
     p.add_argument("--window", type=int, default=6)
     p.add_argument("--hold", type=int, default=6)
+    p.add_argument("--no-baseline", dest="baseline", action="store_false",
+                   help="skip the per-frame baseline (it does not depend on stride, window or hold)")
     p.add_argument("--json", type=Path)
     p.set_defaults(func=_evaluate_video)
 
@@ -75,7 +77,7 @@ def _evaluate_video(args: argparse.Namespace) -> int:
         "clips": len(clips), "frames_per_clip": args.frames, "backend": args.backend,
         "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold,
                         **leak_rates(models, clips, opts, args.window, args.hold, args.stride)},
-        "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1),
+        "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
     }
     text = json.dumps(result, indent=2)
     print(text)

@@ -15,7 +15,7 @@ from service.core.detections import Detection, clip_box, ellipse_mask
 from service.inference.engines import Engine
 
 
-def _normalise(batch: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+def normalise(batch: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
     x = batch.astype(np.float32) / 255.0
     x = (x - np.float32(cfg["mean"])) / np.float32(cfg["std"])
     return x.transpose(0, 3, 1, 2)
@@ -23,6 +23,16 @@ def _normalise(batch: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def fit_to_work_size(rgb: np.ndarray, work_size: int) -> tuple[np.ndarray, int, int]:
+    """Resize so the long side is ``work_size``, pad to a multiple of 32: (padded, width, height)."""
+    h, w = rgb.shape[:2]
+    scale = work_size / max(h, w)
+    nw, nh = max(32, round(w * scale)), max(32, round(h * scale))
+    resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    padded = cv2.copyMakeBorder(resized, 0, -nh % 32, 0, -nw % 32, cv2.BORDER_CONSTANT, value=(114, 114, 114))
+    return padded, nw, nh
 
 
 class PlateFinder:
@@ -33,14 +43,9 @@ class PlateFinder:
 
     def probability(self, rgb: np.ndarray, work_size: int | None = None) -> tuple[np.ndarray, float]:
         """Probability map at the working size (long side, up- or downscaled) and its scale factor."""
-        h, w = rgb.shape[:2]
-        scale = (work_size or self.work_size) / max(h, w)
-        nw, nh = max(32, round(w * scale)), max(32, round(h * scale))
-        pw, ph = -nw % 32, -nh % 32
-        resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        padded = cv2.copyMakeBorder(resized, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(114, 114, 114))
-        logits = self.engine.run(_normalise(padded[None], self.cfg))[0, 0, :nh, :nw]
-        return _sigmoid(logits), nw / w
+        padded, nw, nh = fit_to_work_size(rgb, work_size or self.work_size)
+        logits = self.engine.run(normalise(padded[None], self.cfg))[0, 0, :nh, :nw]
+        return _sigmoid(logits), nw / rgb.shape[1]
 
     def find(self, rgb: np.ndarray, threshold: float, work_size: int | None = None) -> list[Detection]:
         h, w = rgb.shape[:2]
@@ -88,7 +93,7 @@ class FaceRefiner:
             frames.append((m, clip_box((cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2), w, h)))
         probs = []
         for i in range(0, len(crops), batch):
-            probs.append(_sigmoid(self.engine.run(_normalise(np.stack(crops[i:i + batch]), self.cfg))[:, 0]))
+            probs.append(_sigmoid(self.engine.run(normalise(np.stack(crops[i:i + batch]), self.cfg))[:, 0]))
         probs = np.concatenate(probs) if probs else np.zeros((0, self.size, self.size), np.float32)
         found = []
         for prob, (m, box), prop in zip(probs, frames, proposals, strict=True):

@@ -17,17 +17,12 @@ import numpy as np
 
 from service.datasets import load_records, select
 from service.inference.model_files import CONFIG, INT8_ONNX, ONNX, read_config
-from service.inference.segmenters import _normalise
+from service.inference.segmenters import fit_to_work_size, normalise
 
 
 def _frame(path: Path, cfg: dict, work_size: int) -> np.ndarray:
     rgb = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-    h, w = rgb.shape[:2]
-    scale = work_size / max(h, w)
-    nw, nh = round(w * scale), round(h * scale)
-    resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    padded = cv2.copyMakeBorder(resized, 0, -nh % 32, 0, -nw % 32, cv2.BORDER_CONSTANT, value=(114, 114, 114))
-    return _normalise(padded[None], cfg)
+    return normalise(fit_to_work_size(rgb, work_size)[0][None], cfg)
 
 
 def quantize(model_dir: Path, datasets: list[Path], images: int = 48, seed: int = 0) -> Path:

@@ -19,6 +19,7 @@ from service.core.pipeline import detect
 from service.core.tracking import Propagator
 from service.core.video_pipeline import frame_detections
 from service.datasets import Record
+from service.evaluation.metrics import enlarge
 from service.evaluation.runner import ground_truth
 from service.inference.registry import ModelSet
 
@@ -76,7 +77,7 @@ def render_clip(rgb: np.ndarray, record: Record, cls: str, spec: ClipSpec):
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,
                window: int, hold: int, stride: int = 1) -> dict:
     """Share of visible object-frames under 0.8 coverage, and of frames with any such object."""
-    leaks = total = bad_frames = frames = 0
+    leaks = total = bad_frames = frames = outside = pixels = 0
     for rgb, record, cls, spec in clips:
         o = Options(**{**opts.__dict__, "classes": (cls,)})
         w, h = spec.size
@@ -96,10 +97,14 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
         for t, _, objects in done:
             final = paint(objects, (h, w))
             visible = [m for m in truth[t] if m.sum() >= 16]
+            sizes = [float(max(np.ptp(np.nonzero(m)[0]), np.ptp(np.nonzero(m)[1])) + 1) for m in visible]
+            outside += int((final & ~enlarge(visible, sizes, (h, w))).sum())
+            pixels += h * w
             missed = sum(1 for m in visible if (final & m).sum() < 0.8 * m.sum())
             leaks += missed
             total += len(visible)
             bad_frames += missed > 0
             frames += 1
     return {"object_frames": total, "leak_rate": round(leaks / max(1, total), 5),
-            "frames": frames, "frames_with_leak": round(bad_frames / max(1, frames), 5)}
+            "frames": frames, "frames_with_leak": round(bad_frames / max(1, frames), 5),
+            "over_redaction": round(outside / max(1, pixels), 5)}

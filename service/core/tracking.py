@@ -21,11 +21,19 @@ import numpy as np
 from service.core.detections import Detection, clip_box
 from service.core.masks import grow
 
-MIN_SPEED = 0.1
-"""Least growth of a propagated mask per frame away from a sighting, as a share of the object's size.
+MIN_SPEED_PER_STRIDE = 0.025
+"""Least growth of a propagated mask per frame away from a sighting, as a share of the object's size,
+per frame of detection stride: the less often the detector looks, the less is known in between.
 
-Measured with ``veil evaluate-video`` (docs/benchmarks.md): at stride 4, 0.02 → 0.1 cut leaks from
-0.108 to 0.063 of object-frames for 0.04 more of the frame masked; 0.15 bought little more."""
+Measured with ``veil evaluate-video`` (docs/benchmarks.md): at stride 4, a least growth of 0.02 → 0.1
+cut leaks from 0.108 to 0.063 of object-frames (0.15: 0.043, for far more over-redaction); at stride 1
+0.1 did not lower leaks (those are faces never detected) and only masked more."""
+
+
+def min_speed(stride: int) -> float:
+    return MIN_SPEED_PER_STRIDE * max(1, stride)
+
+
 Final = tuple[int, object, list[Detection]]
 """A finalised frame: index, the caller's payload (the frame itself), and the objects to redact."""
 
@@ -72,6 +80,7 @@ class Propagator:
     window: int = 8
     hold: int = 8
     iou_match: float = 0.2
+    min_speed: float = MIN_SPEED_PER_STRIDE  # see min_speed(stride)
     tracks: list[Track] = field(default_factory=list)
     _pending: deque = field(default_factory=deque)  # (frame index, payload, detected?)
     _next_id: int = 0
@@ -153,9 +162,9 @@ class Propagator:
 
     def _uncertain(self, tr: Track, det: Detection, gap: int) -> Detection:
         """A propagated mask grows with how far the object may have moved since it was seen:
-        the track's fastest corner speed (px/frame, at least ``MIN_SPEED`` × its size) × frames away."""
+        the track's fastest corner speed (px/frame, at least ``min_speed`` × its size) × frames away."""
         frames = sorted(tr.seen)
-        speed = MIN_SPEED * det.size
+        speed = self.min_speed * det.size
         for f0, f1 in itertools.pairwise(frames):
             step = np.abs(np.subtract(tr.seen[f1].box, tr.seen[f0].box)).max() / (f1 - f0)
             speed = max(speed, float(step))

@@ -16,7 +16,7 @@ import numpy as np
 from service.core.masks import grow, paint
 from service.core.options import Options
 from service.core.pipeline import detect
-from service.core.tracking import Propagator
+from service.core.tracking import Propagator, min_speed
 from service.core.video_pipeline import frame_detections
 from service.datasets import Record
 from service.evaluation.metrics import enlarge
@@ -81,7 +81,7 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
     for rgb, record, cls, spec in clips:
         o = Options(**{**opts.__dict__, "classes": (cls,)})
         w, h = spec.size
-        prop = Propagator(w, h, window=max(window, stride - 1), hold=hold)
+        prop = Propagator(w, h, window=max(window, stride - 1), hold=hold, min_speed=min_speed(stride))
         truth: dict[int, list[np.ndarray]] = {}
         done = []
         for t, (frame, masks) in enumerate(render_clip(rgb, record, cls, spec)):

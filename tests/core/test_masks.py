@@ -44,3 +44,19 @@ def test_feather_never_weakens_masked_pixels():
     a = alpha(m, 4)
     assert np.all(a[m] == 1.0)
     assert 0 < a[25, 17] < 1 and a[25, 5] < 0.01
+
+
+def test_large_growth_covers_the_elliptical_dilation_and_little_more():
+    import cv2
+
+    rng = np.random.default_rng(0)
+    mask = rng.random((40, 60)) > 0.7
+    det = Detection("faces", 0.9, (100, 100, 160, 140), mask)
+    for radius in (5, 17, 40):
+        grown = grow(det, radius, 0.0, 400, 400)
+        local = np.zeros((grown.box[3] - grown.box[1], grown.box[2] - grown.box[0]), np.uint8)
+        local[radius:radius + 40, radius:radius + 60] = mask
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        reference = cv2.dilate(local, kernel) > 0
+        assert not (reference & ~grown.mask).any()  # never smaller: fail closed
+        assert grown.mask.sum() <= reference.sum() * 1.05

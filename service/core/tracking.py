@@ -34,6 +34,12 @@ def min_speed(stride: int) -> float:
     return MIN_SPEED_PER_STRIDE * max(1, stride)
 
 
+def for_stride(width: int, height: int, stride: int, window: int, hold: int) -> Propagator:
+    """The propagator a video detected every ``stride``-th frame needs (the pipeline and its evaluation
+    share it): the look-ahead spans at least one stride, growth scales with it."""
+    return Propagator(width, height, window=max(window, stride), hold=hold, min_speed=min_speed(stride))
+
+
 Final = tuple[int, object, list[Detection]]
 """A finalised frame: index, the caller's payload (the frame itself), and the objects to redact."""
 

@@ -15,7 +15,7 @@ from service.core.masks import apply_ignore, grow, region_detections
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.core.redaction import redact
-from service.core.tracking import Final, Propagator, min_speed
+from service.core.tracking import Final, for_stride
 from service.errors import TooLargeError
 from service.inference.registry import ModelSet
 from service.media.video import (
@@ -60,8 +60,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
         raise ValueError("invalid video options")
     info = probe(src, limits)
     width, height = info.display_size
-    prop = Propagator(width, height, window=max(vopts.window, vopts.stride), hold=vopts.hold,
-                      min_speed=min_speed(vopts.stride))
+    prop = for_stride(width, height, vopts.stride, vopts.window, vopts.hold)
     regions = region_detections(list(opts.regions), (height, width))
 
     def finish(items: list[Final]) -> Iterator[tuple[int, np.ndarray]]:

@@ -16,7 +16,7 @@ import numpy as np
 from service.core.masks import grow, paint
 from service.core.options import Options
 from service.core.pipeline import detect
-from service.core.tracking import Propagator, min_speed
+from service.core.tracking import Propagator, for_stride
 from service.core.video_pipeline import frame_detections
 from service.datasets import Record
 from service.evaluation.metrics import enlarge
@@ -81,16 +81,17 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
     for rgb, record, cls, spec in clips:
         o = Options(**{**opts.__dict__, "classes": (cls,)})
         w, h = spec.size
-        prop = Propagator(w, h, window=max(window, stride - 1), hold=hold, min_speed=min_speed(stride))
+        per_frame = not (window or hold)  # the baseline: nothing carried between frames
+        prop = Propagator(w, h, window=0, hold=0) if per_frame else for_stride(w, h, stride, window, hold)
         truth: dict[int, list[np.ndarray]] = {}
         done = []
         for t, (frame, masks) in enumerate(render_clip(rgb, record, cls, spec)):
             truth[t] = masks
             if t % stride:
                 done += prop.push(t, None, None)
-            elif window or hold:
+            elif not per_frame:
                 done += prop.push(t, None, *frame_detections(models, frame, o))
-            else:  # the per-frame baseline: plain detection, nothing carried between frames
+            else:
                 dets = [grow(d, o.dilation_px, o.dilation_pct, w, h) for d in detect(models, frame, o)]
                 done += prop.push(t, None, dets)
         done += prop.flush()

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     face_work_size: int = Field(960, ge=128, le=8192)
     plate_work_size: int | None = Field(None, ge=128, le=8192)
     log_level: str = "INFO"
+    # glibc malloc arenas (0 = glibc's default of 8 per core): a cap keeps long videos' RSS flat
+    malloc_arenas: int = Field(2, ge=0, le=64)
 
     jobs_dir: Path = Path(tempfile.gettempdir()) / "veil-jobs"
     job_ttl_seconds: float = Field(3600, gt=0)
@@ -51,6 +53,9 @@ class Settings(BaseSettings):
         """Every configured (or the given) backend, loaded once; any missing file fails here."""
         from service.inference.devices import resolve
         from service.inference.registry import load_models
+        from service.memory import limit_malloc_arenas
+
+        limit_malloc_arenas(self.malloc_arenas)
 
         return load_models(self.models_dir, backends or self.backends,
                            resolve(self.device, self.engine, self.threads, self.int8),

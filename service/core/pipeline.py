@@ -11,17 +11,24 @@ from service.core.redaction import redact
 from service.core.timing import NO_TIMER, StageTimer
 from service.inference.registry import ModelSet
 
+CONFIRM_FACTOR = 0.6
+"""Face proposals from this share of the face threshold up to it are kept where the crop model confirms."""
 
-def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER
-           ) -> list[Detection]:
-    """Objects of the requested classes with their raw (undilated) masks."""
+
+def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER,
+           confirm: bool = True) -> list[Detection]:
+    """Objects of the requested classes with their raw (undilated) masks.
+
+    With ``confirm``, faces just under the threshold are kept where the crop model finds a face there.
+    """
     backend = models.backend(opts.backend)
     found: list[Detection] = []
     if "faces" in opts.classes:
+        low = opts.face_threshold * (CONFIRM_FACTOR if confirm else 1.0)
         with timer.stage("detect"):
-            proposals = models.face_detector.detect(rgb, opts.face_threshold, models.face_work_size)
+            proposals = models.face_detector.detect(rgb, low, models.face_work_size)
         with timer.stage("segment"):
-            found += backend.faces.refine(rgb, proposals)
+            found += backend.faces.refine(rgb, proposals, confirm_below=opts.face_threshold)
     if "plates" in opts.classes:
         with timer.stage("segment"):
             found += backend.plates.find(rgb, opts.plate_threshold, models.plate_work_size)

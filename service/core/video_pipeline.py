@@ -37,7 +37,8 @@ def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options
     """(detections, weak face detections) of one frame, both dilated as the options ask."""
     h, w = rgb.shape[:2]
     low = replace(opts, face_threshold=opts.face_threshold * WEAK_FACTOR)
-    found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in detect(models, rgb, low)]
+    raw = detect(models, rgb, low, confirm=False)
+    found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
     strong = [d for d in found if d.cls != "faces" or d.score >= opts.face_threshold]
     weak = [d for d in found if d.cls == "faces" and d.score < opts.face_threshold]
     return strong, weak

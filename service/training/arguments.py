@@ -8,7 +8,10 @@ from service.inference.registry import BACKENDS
 
 ROLE_DEFAULTS = {
     "plates": {"size": 224, "batch": 8, "context": None},
-    "faces": {"size": 128, "batch": 16, "context": 1.5},
+    # faces: served at ``context`` × the proposal box, trained over ``context_range`` so the model does not
+    # learn one face scale per crop
+    "faces": {"size": 128, "batch": 16, "context": 2.0, "context_range": (1.4, 2.6),
+              "negative_threshold": 0.1},
 }
 
 
@@ -29,5 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", default="", help="model directory to fine-tune from (same architecture)")
     p.add_argument("--hard-negatives", default="",
                    help="plates: model directory whose false positives on plate-free scenes are mined")
+    p.add_argument("--negatives", type=float, default=0.0,
+                   help="faces: share of crops on detector false positives (empty target)")
     p.add_argument("--paste", type=float, default=0.0,
                    help="plates: share of samples that paste train plates onto plate-free scenes")

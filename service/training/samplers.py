@@ -137,26 +137,38 @@ class PlateSampler:
 class FaceCropSampler:
     """Square crops around a face box (as the detector would propose it) with the face's mask.
 
-    FASSEG gives true pixel masks; real-scene boxes give an inscribed ellipse as a weak target.
+    FASSEG gives true pixel masks; real-scene boxes give an inscribed ellipse as a weak target. Crops are
+    centred on the box the detector proposes where ``proposals`` has one (FASSEG's own box is the mask's
+    extent, neck included: ~1.5× CenterFace's box), so training sees faces as serving does.
     """
 
     def __init__(
-        self, masked: list[Record], boxed: list[Record], size: int = 128, context: float = 1.5
+        self, masked: list[Record], boxed: list[Record], size: int = 128,
+        context: tuple[float, float] = (1.4, 2.6), proposals: dict[str, list[float]] | None = None,
+        negatives: dict[str, list[list[float]]] | None = None, negative_share: float = 0.0,
     ) -> None:
         self.size = size
         self.context = context
         self.masked = []
         for r in masked:
             m = cv2.imread(str(r.face_mask), cv2.IMREAD_GRAYSCALE)
-            self.masked.append((_read_rgb(r.image), (m > 127).astype(np.uint8), r.faces[0]))
-        self.boxed = []
+            box = (proposals or {}).get(str(r.image), r.faces[0])
+            self.masked.append((_read_rgb(r.image), (m > 127).astype(np.uint8), box))
+        self.boxed, self.negatives = [], []
         for r in boxed:
+            img = _read_rgb(r.image)
             faces = [b for b in r.faces if min(b[2] - b[0], b[3] - b[1]) >= 8]
             if faces:
-                self.boxed.append((_read_rgb(r.image), faces))
+                self.boxed.append((img, faces))
+            self.negatives += [(img, box) for box in (negatives or {}).get(str(r.image), ())]
+        self.negative_share = negative_share if self.negatives else 0.0
 
     def draw(self, rng: np.random.Generator) -> Sample:
-        if self.masked and (not self.boxed or rng.random() < 0.45):
+        empty = rng.random() < self.negative_share  # a detector false positive: nothing to mask
+        if empty:
+            img, box = self.negatives[rng.integers(len(self.negatives))]
+            full_mask = None
+        elif self.masked and (not self.boxed or rng.random() < 0.45):
             img, full_mask, box = self.masked[rng.integers(len(self.masked))]
         else:
             img, faces = self.boxed[rng.integers(len(self.boxed))]
@@ -164,7 +176,7 @@ class FaceCropSampler:
             box = faces[rng.integers(len(faces))]
         x1, y1, x2, y2 = box
         bw, bh = x2 - x1, y2 - y1
-        side = max(bw, bh) * self.context * rng.uniform(0.85, 1.2)
+        side = max(bw, bh) * rng.uniform(*self.context)
         cx = (x1 + x2) / 2 + rng.uniform(-0.1, 0.1) * bw
         cy = (y1 + y2) / 2 + rng.uniform(-0.1, 0.1) * bh
         scale = self.size / side
@@ -175,6 +187,7 @@ class FaceCropSampler:
             mask = cv2.warpAffine(full_mask, m, (self.size, self.size), flags=cv2.INTER_NEAREST)
         else:
             mask = np.zeros((self.size, self.size), np.uint8)
+        if full_mask is None and not empty:
             centre = (int(round((x1 + x2) / 2 * scale - x0)), int(round((y1 + y2) / 2 * scale - y0)))
             axes = (max(1, int(round(bw * scale / 2))), max(1, int(round(bh * scale / 2))))
             cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, -1)

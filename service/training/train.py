@@ -41,10 +41,20 @@ def make_sampler(args: argparse.Namespace, data: Path, size: int):
         if args.paste:
             sources.append(f"copy-paste: train plates onto negative scenes, p={args.paste}")
         return PlateSampler(plates, negatives, size=size, hard=hard, paste=args.paste), sources
+    from service.training.proposals import aligned_boxes, false_positives, propose
+
     masked = select(load_records(data / "faces_fasseg"), "train")
     boxed = select(load_records(data / "faces_fmd_train"), "train")
-    return FaceCropSampler(masked, boxed, size=size, context=ROLE_DEFAULTS["faces"]["context"]), [
-        "faces_fasseg:train", "faces_fmd_train:train(hash, ellipse targets)"]
+    lo, hi = ROLE_DEFAULTS["faces"]["context_range"]
+    low = ROLE_DEFAULTS["faces"]["negative_threshold"]
+    wrong = false_positives(boxed, propose(boxed, low, threads=args.threads))
+    sampler = FaceCropSampler(masked, boxed, size=size, context=(lo, hi),
+                              proposals=aligned_boxes(masked, propose(masked, 0.3, threads=args.threads)),
+                              negatives=wrong, negative_share=args.negatives)
+    return sampler, [f"faces_fasseg:train (crops on CenterFace boxes, context {lo}–{hi})",
+                     f"faces_fmd_train:train(hash, ellipse targets, context {lo}–{hi})",
+                     f"negatives: {sum(map(len, wrong.values()))} CenterFace proposals ≥ {low} far from "
+                     f"every labelled face on faces_fmd_train:train, p={args.negatives}"]
 
 
 def to_tensor(batch: list[np.ndarray]) -> torch.Tensor:

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 
 from service.datasets import Record
-from service.training.samplers import PlateSampler
+from service.training.samplers import FaceCropSampler, PlateSampler
 
 
 def _scene(path, plate=None):
@@ -57,3 +57,31 @@ def test_model_card_lists_every_fine_tuning_stage(tmp_path):
     card = render(tmp_path, [])
     assert "1. `veil train plates --out a`" in card and "2. `veil train plates --init a --out b`" in card
     assert "`pkg==1`" in card and "sha256\n`abc`" in card
+
+
+def _portrait(path):
+    img = np.full((200, 160, 3), 90, np.uint8)
+    cv2.ellipse(img, (80, 90), (40, 55), 0, 0, 360, (200, 160, 140), -1)
+    cv2.imwrite(str(path), img)
+    mask = np.zeros((200, 160), np.uint8)
+    cv2.ellipse(mask, (80, 90), (40, 55), 0, 0, 360, 255, -1)
+    cv2.imwrite(str(path.with_suffix(".mask.png")), mask)
+    return Record(path, 160, 200, faces=[[0.0, 0.0, 160.0, 200.0]], face_mask=path.with_suffix(".mask.png"))
+
+
+def test_face_crops_centre_on_the_detector_box_and_negatives_are_empty(tmp_path):
+    portrait = _portrait(tmp_path / "f.png")
+    scene = Record(_scene(tmp_path / "s.png"), 320, 240, faces=[[10.0, 10.0, 40.0, 40.0]])
+    sampler = FaceCropSampler([portrait], [scene], size=64, context=(2.0, 2.0),
+                              proposals={str(portrait.image): [55.0, 55.0, 105.0, 125.0]},
+                              negatives={str(scene.image): [[200.0, 150.0, 240.0, 190.0]]},
+                              negative_share=0.5)
+    rng = np.random.default_rng(3)
+    drawn = [sampler.draw(rng) for _ in range(40)]
+    empty = [s for s in drawn if s.mask.sum() == 0]
+    assert 8 <= len(empty) <= 32  # about half are detector false positives with nothing to mask
+    faces = [s.mask for s in drawn if s.mask.sum() > 0]
+    # a crop of 2 × the detector's 70 px box holds the whole 110 px face: it covers a fixed share of
+    # the window (the annotated box, 200 px, would have made it a quarter of that)
+    shares = [m.mean() for m in faces]
+    assert min(shares) > 0.15 and max(shares) < 0.6

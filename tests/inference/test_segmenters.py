@@ -38,3 +38,26 @@ def test_a_weak_blob_under_the_shape_threshold_keeps_its_whole_mask():
     prob[20:40, 20:80] = 0.4  # found at 0.3, never above 0.5: shaped at the detection threshold
     (found,) = _FixedMap(prob, {"shape_threshold": 0.5}).find(np.zeros((60, 100, 3), np.uint8), 0.3)
     assert found.mask.sum() == 20 * 60
+
+
+def _street():
+    import cv2
+
+    from tests.conftest import FIXTURES, fixture_faces
+
+    name, boxes = next(iter(fixture_faces().items()))
+    return cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB), boxes
+
+
+def test_a_low_confidence_proposal_is_kept_on_a_face_and_dropped_on_a_wall(default_models):
+    rgb, boxes = _street()
+    refiner = default_models.backend("unet").faces
+    x1, y1, x2, y2 = boxes[0]
+    wall = np.full((200, 200, 3), 128, np.uint8)
+    weak = np.float32([[x1, y1, x2, y2, 0.2]])
+    assert len(refiner.refine(rgb, weak, confirm_below=0.3)) == 1  # the crop model sees the face
+    flat = np.float32([[60, 60, 120, 130, 0.2]])
+    assert refiner.refine(wall, flat, confirm_below=0.3) == []
+    # a confident proposal is never dropped: nothing found there still masks its ellipse (fail closed)
+    (kept,) = refiner.refine(wall, np.float32([[60, 60, 120, 130, 0.9]]), confirm_below=0.3)
+    assert kept.mask.sum() > 0.7 * np.pi * 30 * 35

@@ -85,7 +85,6 @@ class FaceRefiner:
         self.size = int(cfg.get("input_size", 128))
         self.context = float(cfg.get("context", 1.5))
         self.threshold = float(cfg.get("threshold", 0.5))
-        self.reach = float(cfg.get("reach", 0.0))  # >0: mask limited to this × the proposal's ellipse
 
     def refine(self, rgb: np.ndarray, proposals: np.ndarray, batch: int = 16,
                confirm_below: float = 0.0) -> list[Detection]:
@@ -116,31 +115,17 @@ class FaceRefiner:
             shift[:, 2] += m[:, :2] @ np.float32([x1, y1])
             local = cv2.warpAffine(prob, shift, (x2 - x1, y2 - y1),
                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > self.threshold
-            if prop[4] < confirm_below and not self._confirms(local, box, prop[:4]):
-                continue
-            found.append(Detection("faces", float(prop[4]), box, self._shape(local, box, prop[:4])))
+            px1, py1, px2, py2 = (float(v) for v in prop[:4])
+            ellipse = ellipse_mask(box, (px1, py1, px2, py2))
+            covered = (local & ellipse).sum() / max(1, ellipse.sum())
+            if prop[4] < confirm_below and covered < CONFIRM:
+                continue  # a low-confidence proposal the crop model does not confirm
+            if covered < 0.3:
+                local = local | ellipse  # fail closed: a proposal always yields a face-sized mask
+            else:
+                # the face's centre is always covered, whatever the crop model says about it
+                cx, cy = (px1 + px2) / 2, (py1 + py2) / 2
+                rx, ry = (px2 - px1) * CORE / 2, (py2 - py1) * CORE / 2
+                local = local | ellipse_mask(box, (cx - rx, cy - ry, cx + rx, cy + ry))
+            found.append(Detection("faces", float(prop[4]), box, local))
         return found
-
-    @staticmethod
-    def _confirms(local: np.ndarray, box: tuple[int, int, int, int], prop: np.ndarray) -> bool:
-        ellipse = ellipse_mask(box, tuple(float(v) for v in prop))
-        return (local & ellipse).sum() >= CONFIRM * max(1, ellipse.sum())
-
-    def _shape(self, local: np.ndarray, box: tuple[int, int, int, int], prop: np.ndarray) -> np.ndarray:
-        """The crop model's mask kept to the proposal's face; its ellipse where the model finds too little."""
-        px1, py1, px2, py2 = (float(v) for v in prop)
-        ellipse = ellipse_mask(box, (px1, py1, px2, py2))
-        if (local & ellipse).sum() < 0.3 * max(1, ellipse.sum()):
-            return local | ellipse  # fail closed: a proposal always yields a face-sized mask
-        cx, cy = (px1 + px2) / 2, (py1 + py2) / 2
-        if self.reach > 0:
-            # wide crops see neighbours: keep what touches this face, within reach of its box
-            rx, ry = (px2 - px1) * self.reach / 2, (py2 - py1) * self.reach / 2
-            local = local & ellipse_mask(box, (cx - rx, cy - ry, cx + rx, cy + ry))
-            count, labels = cv2.connectedComponents(local.astype(np.uint8), connectivity=8)
-            if count > 2:
-                touching = np.unique(labels[ellipse & local])
-                local = np.isin(labels, touching[touching > 0])
-        # the face's centre is always covered, whatever the crop model says about it
-        rx, ry = (px2 - px1) * CORE / 2, (py2 - py1) * CORE / 2
-        return local | ellipse_mask(box, (cx - rx, cy - ry, cx + rx, cy + ry))

@@ -97,7 +97,9 @@ def _bench_video(args: argparse.Namespace) -> int:
     print(f"{v['input']} {v['size']} {v['frames']} frames ({v['seconds']} s), "
           f"peak RSS {v['peak_rss_mb']} MB, peak GPU {v['peak_gpu_mb']} MB")
     for row in v["rows"]:
-        print(f"  {row['what']:<40} {row['fps']:>7} fps  {row.get('vs_ceiling', '')}")
+        stages = " ".join(f"{k}={v}" for k, v in row.get("stages_ms_per_frame", {}).items())
+        print(f"  {row['what']:<40} {row['fps']:>7} fps  {row.get('vs_ceiling', '')}"
+              + (f" | ms/frame {stages}" if stages else ""))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -15,6 +15,7 @@ from service.core.masks import apply_ignore, grow, region_detections
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.core.redaction import redact
+from service.core.timing import NO_TIMER, StageTimer
 from service.core.tracking import Final, for_stride
 from service.errors import TooLargeError
 from service.inference.registry import ModelSet
@@ -32,12 +33,12 @@ WEAK_FACTOR = 0.5
 """Face proposals down to this share of the face threshold are kept as *weak*: they extend tracks."""
 
 
-def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options
+def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER
                      ) -> tuple[list[Detection], list[Detection]]:
     """(detections, weak face detections) of one frame, both dilated as the options ask."""
     h, w = rgb.shape[:2]
     low = replace(opts, face_threshold=opts.face_threshold * WEAK_FACTOR)
-    raw = detect(models, rgb, low, confirm=False)
+    raw = detect(models, rgb, low, timer, confirm=False)
     found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
     strong = [d for d in found if d.cls != "faces" or d.score >= opts.face_threshold]
     weak = [d for d in found if d.cls == "faces" and d.score < opts.face_threshold]
@@ -55,7 +56,8 @@ class VideoOptions:
 
 
 def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: VideoOptions,
-                 limits: VideoLimits, progress: Callable[[float], None] | None = None) -> VideoInfo:
+                 limits: VideoLimits, progress: Callable[[float], None] | None = None,
+                 timer: StageTimer = NO_TIMER) -> VideoInfo:
     """Write the redacted video to ``dst`` atomically; on any failure ``dst`` is not created."""
     if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1:
         raise ValueError("invalid video options")
@@ -67,13 +69,16 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     def finish(items: list[Final]) -> Iterator[tuple[int, np.ndarray]]:
         for t, frame, objects in items:
             assert isinstance(frame, np.ndarray)
-            objs = apply_ignore(objects + regions, list(opts.ignore), frame.shape[:2])
-            yield t, redact(frame, objs, opts.mode, opts.feather, opts.colour)
+            with timer.stage("redact"):
+                objs = apply_ignore(objects + regions, list(opts.ignore), frame.shape[:2])
+                out = redact(frame, objs, opts.mode, opts.feather, opts.colour)
+            yield t, out
 
     def process(t: int, rgb: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-        if t % vopts.stride:
-            return finish(prop.push(t, rgb, None))
-        return finish(prop.push(t, rgb, *frame_detections(models, rgb, opts)))
+        found = frame_detections(models, rgb, opts, timer) if t % vopts.stride == 0 else (None,)
+        with timer.stage("track"):
+            items = prop.push(t, rgb, *found)
+        return finish(items)
 
     def on_frame(n: int) -> None:
         if progress and info.frames:
@@ -83,7 +88,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     os.close(fd)
     try:
         transcode(src, Path(tmp), process, lambda: finish(prop.flush()), vopts.codec, vopts.crf,
-                  vopts.keep_audio, on_frame, info.rotation)
+                  vopts.keep_audio, on_frame, info.rotation, timer)
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):

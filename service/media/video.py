@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from service.core.timing import NO_TIMER, StageTimer
 from service.errors import TooLargeError, UndecodableError, UnsupportedMediaError
 from service.media.stages import Consumer, Producer
 
@@ -119,6 +120,16 @@ def _ended_early(inp, iv, frames: int, last_time: float) -> bool:
 Process = Callable[[int, np.ndarray], Iterator[tuple[int, np.ndarray]]]
 
 
+def _timed(items: Iterator[tuple], timer: StageTimer, stage: str) -> Iterator[tuple]:
+    """``items``, with the time spent producing each one counted as ``stage``."""
+    while True:
+        with timer.stage(stage):
+            item = next(items, None)
+        if item is None:
+            return
+        yield item
+
+
 def _decoded(inp, iv, audio: list, turns: int) -> Iterator[tuple]:
     """Demux and decode (in the decode thread): ("audio", packet) or ("video", pts, time_base, rgb)."""
     try:
@@ -139,7 +150,8 @@ def _decoded(inp, iv, audio: list, turns: int) -> Iterator[tuple]:
 
 def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterator[tuple[int, np.ndarray]]],
               codec: str = "h264", crf: int = 20, keep_audio: bool = True,
-              on_frame: Callable[[int], None] | None = None, rotation: int = 0) -> int:
+              on_frame: Callable[[int], None] | None = None, rotation: int = 0,
+              timer: StageTimer = NO_TIMER) -> int:
     """Decode ``src``, pass each RGB frame to ``process`` (which yields finished frames, possibly
     later), encode them with the source's timestamps into ``dst``; returns frames written.
 
@@ -148,6 +160,7 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
     with the same display rotation, so players show the output exactly as the input.
 
     Any decode error aborts with UndecodableError: a partial video is never produced as a success.
+    ``timer`` gets the decode and encode threads' busy time (they overlap the rest).
     """
     written = 0
     with _open(src) as inp:
@@ -171,6 +184,10 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
             pts: dict[int, tuple[int, Fraction]] = {}
 
             def encode(item: tuple) -> None:
+                with timer.stage("encode"):
+                    _encode(item)
+
+            def _encode(item: tuple) -> None:
                 nonlocal written
                 if item[0] == "audio":
                     packet = item[1]
@@ -187,7 +204,7 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
                 if on_frame:
                     on_frame(written)
 
-            decoder = Producer(_decoded(inp, iv, audio, turns))
+            decoder = Producer(_timed(_decoded(inp, iv, audio, turns), timer, "decode"))
             encoder = Consumer(encode)
             try:
                 index, last_time = 0, 0.0

@@ -32,6 +32,18 @@ class Detection:
         return (c + np.array(self.box[:2])).tolist()
 
 
+def union(dets: list[Detection]) -> Detection:
+    """One detection covering every pixel of ``dets`` (same class; the highest score)."""
+    if len(dets) == 1:
+        return dets[0]
+    x1, y1 = min(d.box[0] for d in dets), min(d.box[1] for d in dets)
+    x2, y2 = max(d.box[2] for d in dets), max(d.box[3] for d in dets)
+    mask = np.zeros((y2 - y1, x2 - x1), bool)
+    for d in dets:
+        mask[d.box[1] - y1:d.box[3] - y1, d.box[0] - x1:d.box[2] - x1] |= d.mask
+    return Detection(dets[0].cls, max(d.score for d in dets), (x1, y1, x2, y2), mask)
+
+
 def clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:
     x1, y1, x2, y2 = box
     return (int(max(0, np.floor(x1))), int(max(0, np.floor(y1))),

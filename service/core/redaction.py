@@ -54,8 +54,12 @@ def redact(rgb: np.ndarray, dets: list[Detection], mode: str, feather: int = 0,
         x2, y2 = min(w, d.box[2] + pad), min(h, d.box[3] + pad)
         local = np.zeros((y2 - y1, x2 - x1), bool)
         local[d.box[1] - y1:d.box[3] - y1, d.box[0] - x1:d.box[2] - x1] = d.mask
-        a = alpha(local, feather)[..., None]
         region = out[y1:y2, x1:x2]
-        replaced = effect(region, d.size, colour).astype(np.float32)
-        out[y1:y2, x1:x2] = np.round(replaced * a + region.astype(np.float32) * (1 - a)).astype(np.uint8)
+        replaced = effect(region, d.size, colour)
+        if feather <= 0:  # hard edge: copy the masked pixels, no blending arithmetic
+            np.copyto(region, replaced, where=local[..., None])
+            continue
+        a = alpha(local, feather)[..., None]
+        blended = replaced.astype(np.float32) * a + region.astype(np.float32) * (1 - a)
+        out[y1:y2, x1:x2] = np.round(blended).astype(np.uint8)
     return out

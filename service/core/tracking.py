@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from service.core.detections import Detection, clip_box
+from service.core.detections import Detection, clip_box, union
 from service.core.masks import grow
 
 MIN_SPEED_PER_STRIDE = 0.025
@@ -143,8 +143,10 @@ class Propagator:
         self.tracks = [tr for tr in self.tracks if tr.seen]
 
     def objects_at(self, t: int) -> list[Detection]:
-        out = []
+        """One mask per track at frame ``t``: the union of its sighting and propagated masks."""
+        objects = []
         for tr in self.tracks:
+            out: list[Detection] = []
             before = [f for f in tr.seen if t - self.window - self.hold <= f <= t]
             after = [f for f in tr.seen if t <= f <= t + self.window + self.hold]
             if t in tr.seen:
@@ -164,7 +166,9 @@ class Propagator:
             for f in (fb, fa):  # temporal smoothing: never smaller than the neighbouring sightings
                 if f is not None and f != t and abs(f - t) <= 1:
                     out.append(tr.seen[f])
-        return out
+            if out:
+                objects.append(union(out))
+        return objects
 
     def _uncertain(self, tr: Track, det: Detection, gap: int) -> Detection:
         """A propagated mask grows with how far the object may have moved since it was seen:

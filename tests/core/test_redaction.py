@@ -44,3 +44,16 @@ def test_blur_strength_scales_with_object_size():
     out = redact(img, [small, big], "blur")
     assert out[10:30, 10:30].std() < img[10:30, 10:30].std() / 3
     assert out[200:300, 200:300].std() < 2.0  # a big face keeps no stripe structure at all
+
+
+@pytest.mark.parametrize("feather", [0, 6])
+def test_masked_pixels_are_fully_replaced_with_or_without_feathering(feather):
+    img = text_like()
+    mask = np.zeros((60, 120), bool)
+    mask[10:50, 10:110] = True
+    det = Detection("plates", 1.0, (100, 70, 220, 130), mask)
+    out = redact(img, [det], "fill", feather=feather, colour=(1, 2, 3))
+    assert (out[80:120, 110:210] == (1, 2, 3)).all()
+    ring = out[72:78, 112:208]  # just outside the mask, inside the box
+    changed = np.abs(ring.astype(int) - img[72:78, 112:208].astype(int)).sum()
+    assert (changed > 0) == (feather > 0)  # only feathering blends outward

@@ -158,7 +158,10 @@ class Propagator:
                 box = clip_box(tuple(b), self.width, self.height)
                 if box[2] > box[0] and box[3] > box[1]:
                     gap = min(t - fb, fa - t)
-                    out += [self._uncertain(tr, _resize_to(tr.seen[f], box), gap) for f in (fb, fa)]
+                    # both sightings' shapes in the interpolated box, grown once (dilation of a union
+                    # = union of the dilations)
+                    shapes = union([_resize_to(tr.seen[f], box) for f in (fb, fa)])
+                    out.append(self._uncertain(tr, shapes, gap))
             elif fb is not None and t - fb <= self.hold and fb != t:
                 out.append(self._uncertain(tr, tr.seen[fb], t - fb))  # held after it was last seen
             elif fa is not None and fa - t <= self.hold and fa != t:

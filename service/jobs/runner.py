@@ -40,18 +40,17 @@ def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) 
         info = redact_video(models, src, dst, opts, to_video_options(job.options),
                             settings.video_limits(), progress)
         media_type, ext = output_type(info)
-        src.unlink(missing_ok=True)  # before the status flips: a client that sees it finished sees no input
-        store.update(job, status="succeeded", progress=1.0, finished=time.time(), media_type=media_type,
-                     extension=ext)
+        outcome = {"status": "succeeded", "progress": 1.0, "media_type": media_type, "extension": ext}
     except Cancelled:
         return
     except Exception as exc:
-        src.unlink(missing_ok=True)
         err = exc if isinstance(exc, VeilError) else ModelError()
-        store.update(job, status="failed", finished=time.time(),
-                     error={"type": f"/problems/{err.type_slug}", "title": err.title, "detail": err.detail})
+        outcome = {"status": "failed",
+                   "error": {"type": f"/problems/{err.type_slug}", "title": err.title, "detail": err.detail}}
     finally:
         src.unlink(missing_ok=True)
+    # written after the input is gone: a client that sees the job finished never finds its input
+    store.update(job, finished=time.time(), **outcome)
     if job.callback_url and settings.webhook_secret:
         notify(job.callback_url, settings.webhook_secret.get_secret_value(),
                {"type": "job.completed", "data": job.public()})

@@ -42,6 +42,12 @@ class CenterFace:
         out_dims.update({"537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"],
                          "539": ["B", 2, "h", "w"], "540": ["B", 10, "h", "w"]})
         model = update_inputs_outputs_dims(model, dims, out_dims)
+        # The file lists its weights as graph inputs too, which keeps ONNX Runtime from folding them
+        # (batch norms stay separate ops): ~2× slower. Only the image is an input.
+        weights = {i.name for i in model.graph.initializer}
+        image_only = [i for i in model.graph.input if i.name not in weights]
+        del model.graph.input[:]
+        model.graph.input.extend(image_only)
         if [o.name for o in model.graph.output] != list(OUTPUTS):
             raise ConfigurationError(f"unexpected face detector outputs in {path}")
         self.engine = graph_engine(runtime or Runtime("cpu", "onnx"), model)

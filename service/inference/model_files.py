@@ -19,6 +19,7 @@ CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 ONNX = "model.onnx"
 INT8_ONNX = "model.int8.onnx"  # optional, plate models only (veil quantize)
+FACE_DETECTOR_INT8 = "face-detector/centerface.int8.onnx"  # optional (veil quantize-faces)
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)

@@ -41,3 +41,43 @@ def test_only_the_image_is_a_graph_input_so_weights_fold():
 
     inputs = CenterFace(runtime=Runtime("cpu", "onnx", 1)).engine.session.get_inputs()
     assert [i.name for i in inputs] == ["input.1"]
+
+
+def test_the_committed_int8_detector_is_served_only_when_asked_and_finds_the_same_faces():
+    from service.inference.devices import Runtime
+    from service.inference.face_detector import CenterFace
+    from service.inference.model_files import FACE_DETECTOR_INT8
+    from tests.conftest import MODELS
+
+    path = MODELS / FACE_DETECTOR_INT8
+    fp32 = CenterFace(runtime=Runtime("cpu", "onnx", 1), int8=path)
+    int8 = CenterFace(runtime=Runtime("cpu", "onnx", 1, int8=True), int8=path)
+    assert fp32.source != path and int8.source == path
+    for name, boxes in fixture_faces().items():
+        rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB)
+        found = int8.detect(rgb, 0.4, 1280)
+        for box in boxes:
+            assert max(iou(box, f) for f in found) > 0.3, name
+
+
+def test_quantize_faces_writes_an_int8_detector_that_still_finds_faces(tmp_path):
+    import json
+    import shutil
+
+    from service.inference.devices import Runtime
+    from service.inference.face_detector import CenterFace
+    from service.training.quantize import quantize_centerface
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = []
+    for name in fixture_faces():
+        shutil.copy(FIXTURES / name, data / name)
+        rows.append(json.dumps({"image": name, "width": 1, "height": 1, "split": "train"}))
+    (data / "annotations.jsonl").write_text("\n".join(rows) + "\n")
+    path = quantize_centerface(tmp_path / "face-detector", [data], images=3, work_size=640)
+    assert json.loads((path.parent / "config.json").read_text())["int8"]["images"] == 3
+    detector = CenterFace(runtime=Runtime("cpu", "onnx", 1, int8=True), int8=path)
+    name, boxes = next(iter(fixture_faces().items()))
+    found = detector.detect(cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB), 0.4, 1280)
+    assert max(iou(boxes[0], f) for f in found) > 0.3

@@ -23,20 +23,20 @@ MODELS = ROOT / "models"
 
 def tiny_config(role: str, arch: str) -> dict:
     cfg = {"role": role, "architecture": arch, "encoder": "mobilenet_v2", "threshold": 0.5,
-           "mean": MEAN, "std": STD, "input_size": 64 if role == "faces" else 128,
+           "mean": MEAN, "std": STD, "input_size": 128 if role == "plates" else 64,
            "decoder_channels": [16, 16, 16, 8, 8] if arch == "unet" else 16}
-    cfg.update({"context": 1.5} if role == "faces" else {"work_size": 256})
+    cfg.update({"work_size": 256} if role == "plates" else {"context": 1.5})
     return cfg
 
 
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory) -> Path:
-    """Both roles × both backends, untrained, saved like real model directories (ONNX included)."""
+    """Every role × both backends, untrained, saved like real model directories (ONNX included)."""
     import torch
 
     torch.manual_seed(0)
     root = tmp_path_factory.mktemp("models")
-    for role in ("faces", "plates"):
+    for role in ("faces", "plates", "plate-shapes"):
         for arch in ("unet", "deeplabv3plus"):
             cfg = tiny_config(role, arch)
             save_model_dir(build_model(cfg).eval(), cfg, root / f"{role}-{arch}")

@@ -31,7 +31,8 @@ def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer =
             found += backend.faces.refine(rgb, proposals, confirm_below=opts.face_threshold)
     if "plates" in opts.classes:
         with timer.stage("segment"):
-            found += backend.plates.find(rgb, opts.plate_threshold, models.plate_work_size)
+            plates = backend.plates.find(rgb, opts.plate_threshold, models.plate_work_size)
+            found += backend.plate_shapes.refine(rgb, plates)
     return found
 
 

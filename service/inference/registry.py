@@ -1,4 +1,4 @@
-"""The loaded model set: the face detector plus, per backend, a face refiner and a plate finder.
+"""The loaded model set: the face detector plus, per backend, a face refiner, a plate finder and shaper.
 
 Backends are looked up by name (``models/<role>-<backend>/``); nothing branches on the architecture.
 """
@@ -12,8 +12,8 @@ from service.errors import ConfigurationError, InvalidOptionsError
 from service.inference.devices import Runtime
 from service.inference.engines import make_engine
 from service.inference.face_detector import CenterFace
-from service.inference.model_files import read_config
-from service.inference.segmenters import FaceRefiner, PlateFinder
+from service.inference.model_files import FACE_DETECTOR_INT8, read_config
+from service.inference.segmenters import FaceRefiner, PlateFinder, PlateShaper
 
 BACKENDS = ("unet", "deeplabv3plus")
 
@@ -22,6 +22,7 @@ BACKENDS = ("unet", "deeplabv3plus")
 class Backend:
     faces: FaceRefiner
     plates: PlateFinder
+    plate_shapes: PlateShaper
 
 
 @dataclass
@@ -38,15 +39,20 @@ class ModelSet:
         return self.backends[name]
 
 
+# Backend field -> (model directory role, the class serving it); ``models/<role>-<backend>/``
+ROLES = {"faces": ("faces", FaceRefiner), "plates": ("plates", PlateFinder),
+         "plate_shapes": ("plate-shapes", PlateShaper)}
+
+
 def load_backend(models_dir: Path, name: str, runtime: Runtime) -> Backend:
-    faces_dir, plates_dir = models_dir / f"faces-{name}", models_dir / f"plates-{name}"
-    for d, role in ((faces_dir, "faces"), (plates_dir, "plates")):
-        if read_config(d).get("role") != role:
-            raise ConfigurationError(f"{d} is not a {role} model")
-    return Backend(
-        faces=FaceRefiner(make_engine(runtime, faces_dir), read_config(faces_dir)),
-        plates=PlateFinder(make_engine(runtime, plates_dir), read_config(plates_dir)),
-    )
+    parts = {}
+    for field_name, (role, cls) in ROLES.items():
+        model_dir = models_dir / f"{role}-{name}"
+        cfg = read_config(model_dir)
+        if cfg.get("role") != role:
+            raise ConfigurationError(f"{model_dir} is not a {role} model")
+        parts[field_name] = cls(make_engine(runtime, model_dir), cfg)
+    return Backend(**parts)
 
 
 def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime: Runtime | None = None,
@@ -55,7 +61,7 @@ def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime:
     models_dir = Path(models_dir)
     runtime = runtime or Runtime("cpu", "onnx")
     return ModelSet(
-        face_detector=CenterFace(runtime=runtime),
+        face_detector=CenterFace(runtime=runtime, int8=models_dir / FACE_DETECTOR_INT8),
         backends={b: load_backend(models_dir, b, runtime) for b in backends},
         face_work_size=face_work_size,
         plate_work_size=plate_work_size,

@@ -1,6 +1,7 @@
-"""The two segmentation roles, each over any engine and either architecture.
+"""The three segmentation roles, each over any engine and either architecture.
 
 * ``PlateFinder`` segments the whole frame at a working size; connected parts become plates.
+* ``PlateShaper`` re-segments a square crop around each found plate: the plate's exact shape.
 * ``FaceRefiner`` segments a square crop around each face proposal into the face's pixel mask.
 """
 
@@ -12,6 +13,7 @@ import cv2
 import numpy as np
 
 from service.core.detections import Detection, clip_box, ellipse_mask
+from service.errors import ConfigurationError
 from service.inference.engines import Engine
 
 
@@ -33,6 +35,53 @@ def fit_to_work_size(rgb: np.ndarray, work_size: int) -> tuple[np.ndarray, int, 
     resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     padded = cv2.copyMakeBorder(resized, 0, -nh % 32, 0, -nw % 32, cv2.BORDER_CONSTANT, value=(114, 114, 114))
     return padded, nw, nh
+
+
+def square_crops(rgb: np.ndarray, boxes: list[tuple[float, float, float, float]], size: int, context: float
+                 ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, tuple[int, int, int, int]]]]:
+    """``size``² crops of ``context`` × each box's long side, with (crop-from-image affine, window in
+    the image clipped to it) per crop."""
+    h, w = rgb.shape[:2]
+    crops, frames = [], []
+    for x1, y1, x2, y2 in boxes:
+        side = max(x2 - x1, y2 - y1, 1.0) * context
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        s = size / side
+        m = np.float32([[s, 0, -(cx - side / 2) * s], [0, s, -(cy - side / 2) * s]])
+        crops.append(cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114)))
+        frames.append((m, clip_box((cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2), w, h)))
+    return crops, frames
+
+
+class CropModel:
+    """A model that segments square crops of ``context`` × a box's long side, batched."""
+
+    def __init__(self, engine: Engine, cfg: dict[str, Any], default_context: float) -> None:
+        self.engine = engine
+        self.cfg = cfg
+        self.size = int(cfg.get("input_size", 128))
+        self.context = float(cfg.get("context", default_context))
+        self.threshold = float(cfg.get("threshold", 0.5))
+
+    def masks(self, rgb: np.ndarray, boxes: list[tuple[float, float, float, float]], batch: int = 16
+              ) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+        """Per box: the crop window clipped to the image and the model's mask over it (bool)."""
+        crops, frames = square_crops(rgb, boxes, self.size, self.context)
+        out = []
+        for i in range(0, len(crops), batch):
+            probs = _sigmoid(self.engine.run(normalise(np.stack(crops[i:i + batch]), self.cfg))[:, 0])
+            for prob, (m, box) in zip(probs, frames[i:i + batch], strict=True):
+                x1, y1, x2, y2 = box
+                if x2 <= x1 or y2 <= y1:
+                    out.append((box, np.zeros((max(0, y2 - y1), max(0, x2 - x1)), bool)))
+                    continue
+                shift = m.copy()
+                shift[:, 2] += m[:, :2] @ np.float32([x1, y1])
+                local = cv2.warpAffine(prob, shift, (x2 - x1, y2 - y1),
+                                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > self.threshold
+                out.append((box, local))
+        return out
 
 
 class PlateFinder:
@@ -74,17 +123,53 @@ class PlateFinder:
         return found
 
 
+AGREE = 0.5  # share of the finder's mask the shaped mask must cover to replace it
+GROWTH = 1.5  # an unsure plate's shaped mask larger than this × the finder's is a guess: not used
+SURE = 0.7  # finder score from which a plate may grow to its shaped size (a fragment made whole)
+
+
+class PlateShaper(CropModel):
+    """Shape of each found plate from a crop model.
+
+    The shaped mask replaces the finder's where it covers at least ``AGREE`` of it and, for a plate the
+    finder scored under ``SURE``, is at most ``GROWTH`` × its area; otherwise the finder's mask stays
+    (never less than the finder: fail closed). The shaper decides shape, not existence: it never drops
+    a plate, and it may not blow up a speck the finder was unsure of into a plate-sized blur.
+    """
+
+    def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
+        super().__init__(engine, cfg, default_context=1.35)
+        if self.context < 1:
+            raise ConfigurationError("a plate shaper's context must be ≥ 1 (its crop holds the whole plate)")
+
+    def refine(self, rgb: np.ndarray, found: list[Detection]) -> list[Detection]:
+        if not found:
+            return found
+        out = []
+        for det, (box, local) in zip(found, self.masks(rgb, [d.box for d in found]), strict=True):
+            bx1, by1 = box[:2]
+            x1, y1, x2, y2 = det.box  # inside ``box``: the window is wider than the plate and clipped alike
+            coarse = np.zeros_like(local)
+            coarse[y1 - by1:y2 - by1, x1 - bx1:x2 - bx1] = det.mask
+            area = max(1, int(coarse.sum()))
+            grows = det.score < SURE and local.sum() > GROWTH * area
+            if grows or (local & coarse).sum() < AGREE * area:
+                out.append(det)
+                continue
+            ys, xs = np.nonzero(local)  # not empty: it covers half the finder's mask
+            lx1, ly1, lx2, ly2 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+            out.append(Detection("plates", det.score, (bx1 + lx1, by1 + ly1, bx1 + lx2, by1 + ly2),
+                                 local[ly1:ly2, lx1:lx2]))
+        return out
+
+
 CORE = 0.7  # share of the proposal box (per axis) whose inscribed ellipse is always masked
 CONFIRM = 0.5  # share of a low-confidence proposal's ellipse the crop model must mask to keep it
 
 
-class FaceRefiner:
+class FaceRefiner(CropModel):
     def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
-        self.engine = engine
-        self.cfg = cfg
-        self.size = int(cfg.get("input_size", 128))
-        self.context = float(cfg.get("context", 1.5))
-        self.threshold = float(cfg.get("threshold", 0.5))
+        super().__init__(engine, cfg, default_context=1.5)
 
     def refine(self, rgb: np.ndarray, proposals: np.ndarray, batch: int = 16,
                confirm_below: float = 0.0) -> list[Detection]:
@@ -92,29 +177,12 @@ class FaceRefiner:
 
         Proposals scoring under ``confirm_below`` are kept only where the crop model finds a face.
         """
-        h, w = rgb.shape[:2]
-        crops, frames = [], []
-        for x1, y1, x2, y2, _ in proposals:
-            side = max(x2 - x1, y2 - y1) * self.context
-            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            s = self.size / side
-            m = np.float32([[s, 0, -(cx - side / 2) * s], [0, s, -(cy - side / 2) * s]])
-            crops.append(cv2.warpAffine(rgb, m, (self.size, self.size), flags=cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114)))
-            frames.append((m, clip_box((cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2), w, h)))
-        probs = []
-        for i in range(0, len(crops), batch):
-            probs.append(_sigmoid(self.engine.run(normalise(np.stack(crops[i:i + batch]), self.cfg))[:, 0]))
-        probs = np.concatenate(probs) if probs else np.zeros((0, self.size, self.size), np.float32)
+        windows = self.masks(rgb, [tuple(float(v) for v in p[:4]) for p in proposals], batch)
         found = []
-        for prob, (m, box), prop in zip(probs, frames, proposals, strict=True):
+        for (box, local), prop in zip(windows, proposals, strict=True):
             x1, y1, x2, y2 = box
             if x2 <= x1 or y2 <= y1:
                 continue
-            shift = m.copy()
-            shift[:, 2] += m[:, :2] @ np.float32([x1, y1])
-            local = cv2.warpAffine(prob, shift, (x2 - x1, y2 - y1),
-                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > self.threshold
             px1, py1, px2, py2 = (float(v) for v in prop[:4])
             ellipse = ellipse_mask(box, (px1, py1, px2, py2))
             covered = (local & ellipse).sum() / max(1, ellipse.sum())

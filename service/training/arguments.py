@@ -12,6 +12,8 @@ ROLE_DEFAULTS = {
     # learn one face scale per crop
     "faces": {"size": 128, "batch": 16, "context": 2.0, "context_range": (1.4, 2.6),
               "negative_threshold": 0.1},
+    # plate shape refiner: a square crop of ``context`` × the long side of a found plate's box
+    "plate-shapes": {"size": 128, "batch": 16, "context": 1.35, "context_range": (1.15, 1.6)},
 }
 
 
@@ -29,10 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--no-pretrained", dest="pretrained", action="store_false")
-    p.add_argument("--init", default="", help="model directory to fine-tune from (same architecture)")
+    p.add_argument("--init", default="",
+                   help="model directory to fine-tune from (same architecture, any role)")
     p.add_argument("--hard-negatives", default="",
-                   help="plates: model directory whose false positives on plate-free scenes are mined")
+                   help="plates, plate-shapes: plate finder whose false positives on plate-free scenes "
+                        "are mined")
     p.add_argument("--negatives", type=float, default=0.0,
-                   help="faces: share of crops on detector false positives (empty target)")
+                   help="faces, plate-shapes: share of crops on detector false positives (empty target)")
     p.add_argument("--paste", type=float, default=0.0,
                    help="plates: share of samples that paste train plates onto plate-free scenes")

@@ -1,6 +1,6 @@
 """Hard-negative mining: where does an existing plate model fire on scenes that hold no plate?
 
-The centres it returns become extra negative windows for the next training run (text, signs,
+The boxes it returns become extra negative windows for the next training run (text, signs,
 grilles, patterned clothes — whatever the model confused for a plate).
 """
 
@@ -19,11 +19,11 @@ from service.inference.segmenters import PlateFinder
 
 def mine_false_positives(
     model_dir: Path, negatives: list[Record], threshold: float = 0.3, threads: int = 1
-) -> dict[int, list[tuple[float, float]]]:
-    """Index of each negative image → centres (source pixels) of the model's plate components."""
+) -> dict[int, list[tuple[int, int, int, int]]]:
+    """Index of each negative image → boxes (source pixels) of the model's plate components."""
     finder = PlateFinder(make_engine(Runtime("cpu", "onnx", threads), Path(model_dir)),
                          read_config(Path(model_dir)))
-    found: dict[int, list[tuple[float, float]]] = {}
+    found: dict[int, list[tuple[int, int, int, int]]] = {}
     for i, record in enumerate(negatives):
         bgr = cv2.imread(str(record.image), cv2.IMREAD_COLOR)
         if bgr is None:
@@ -31,5 +31,5 @@ def mine_false_positives(
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         hits = finder.find(rgb, threshold)
         if hits:
-            found[i] = [((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in hits]
+            found[i] = [d.box for d in hits]
     return found

@@ -17,10 +17,16 @@ LICENCES = {
 ROLE_TEXT = {
     "plates": "Finds license plates in the whole frame (probability map at a working size, long side "
               "`work_size`; connected components become plates) and gives their shape.",
+    "plate-shapes": "Refines each plate the plate finder found: segments a square crop (`context` × the "
+                    "found box's long side) into the plate's exact shape (the annotated quadrilateral). "
+                    "Where it disagrees with the finder, the finder's mask is kept (fail closed).",
     "faces": "Refines a CenterFace proposal: segments a square crop (`context` × the box) into the face's "
              "pixel mask (skin, eyes, nose, mouth; hair excluded).",
 }
-EXTRA_AUG = {"faces": ", downscale-upscale (small faces)", "plates": ", face scenes as negatives"}
+CLASS_OF = {"plate-shapes": "plates"}  # the class a role's metrics are reported under
+EXTRA_AUG = {"faces": ", downscale-upscale (small faces)", "plates": ", face scenes as negatives",
+             "plate-shapes": ", each side of the plate's box jittered ±15 % (the finder's boxes are noisy), "
+                             "downscale-upscale (small plates)"}
 
 
 def _stage(t: dict) -> str:
@@ -75,7 +81,7 @@ at the first stage's output:
 **Metrics** (final mask = this model as served by default + default dilation; `veil evaluate`, see
 docs/benchmarks.md):
 
-{table(results, only=cfg['role'])}
+{table(results, only=CLASS_OF.get(cfg['role'], cfg['role']))}
 {extra}
 **Limits.** Trained on small public sets: European (UC3M) and US/EU/BR (OpenALPR) plates, frontal
 portraits (FASSEG) and Asian street scenes with medical masks (Face-Mask-Detection). Expect lower recall

@@ -49,7 +49,7 @@ class PlateSampler:
         records: list[Record],
         negatives: list[Record],
         size: int = 256,
-        hard: dict[int, list[tuple[float, float]]] | None = None,
+        hard: dict[int, list[tuple[int, int, int, int]]] | None = None,
         paste: float = 0.0,
     ) -> None:
         self.size = size
@@ -96,8 +96,9 @@ class PlateSampler:
     def _hard_negative(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         keys = list(self.hard)
         idx = keys[rng.integers(len(keys))]
-        img, centres = self.negatives[idx], self.hard[idx]
-        cx, cy = centres[rng.integers(len(centres))]
+        img, boxes = self.negatives[idx], self.hard[idx]
+        x1, y1, x2, y2 = boxes[rng.integers(len(boxes))]
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
         scale = rng.uniform(0.6, 1.6)
         x0 = cx * scale - rng.uniform(0.2, 0.8) * self.size
         y0 = cy * scale - rng.uniform(0.2, 0.8) * self.size

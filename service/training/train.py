@@ -22,25 +22,47 @@ from service.inference.model_files import MEAN, STD, save_model_dir
 from service.training.arguments import ROLE_DEFAULTS
 from service.training.pretrained import ENCODER_INITS
 from service.training.samplers import FaceCropSampler, PlateSampler
+from service.training.shape_sampler import PlateShapeSampler
 
 
-def make_sampler(args: argparse.Namespace, data: Path, size: int):
-    if args.role == "plates":
-        plates = select(load_records(data / "plates_uc3m_lp_320"), "train")
-        plates += select(load_records(data / "plates_openalpr"), "train")
+def _plate_sampler(args: argparse.Namespace, data: Path, size: int):
+    plates = select(load_records(data / "plates_uc3m_lp_320"), "train")
+    plates += select(load_records(data / "plates_openalpr"), "train")
+    negatives = select(load_records(data / "faces_fmd_train"), "train")
+    sources = ["plates_uc3m_lp_320:train", "plates_openalpr:train(hash)",
+               "faces_fmd_train:train(hash, negatives)"]
+    hard = None
+    if args.hard_negatives:
+        from service.training.mining import mine_false_positives
+
+        hard = mine_false_positives(Path(args.hard_negatives), negatives, threads=args.threads)
+        sources.append(f"hard negatives: {sum(map(len, hard.values()))} false positives of "
+                       f"{args.hard_negatives} on {len(hard)} negative scenes")
+    if args.paste:
+        sources.append(f"copy-paste: train plates onto negative scenes, p={args.paste}")
+    return PlateSampler(plates, negatives, size=size, hard=hard, paste=args.paste), sources
+
+
+def _plate_shape_sampler(args: argparse.Namespace, data: Path, size: int):
+    plates = select(load_records(data / "plates_uc3m_lp_320"), "train")
+    plates += select(load_records(data / "plates_openalpr"), "train")
+    lo, hi = ROLE_DEFAULTS["plate-shapes"]["context_range"]
+    sources = [f"plates_uc3m_lp_320:train (crops on jittered plate boxes, context {lo}–{hi})",
+               "plates_openalpr:train(hash) (same crops)"]
+    negatives, hard = [], None
+    if args.hard_negatives:
+        from service.training.mining import mine_false_positives
+
         negatives = select(load_records(data / "faces_fmd_train"), "train")
-        sources = ["plates_uc3m_lp_320:train", "plates_openalpr:train(hash)",
-                   "faces_fmd_train:train(hash, negatives)"]
-        hard = None
-        if args.hard_negatives:
-            from service.training.mining import mine_false_positives
+        hard = mine_false_positives(Path(args.hard_negatives), negatives, threads=args.threads)
+        sources.append(f"negatives: {sum(map(len, hard.values()))} components of {args.hard_negatives} "
+                       f"on {len(hard)} plate-free faces_fmd_train:train scenes, empty target, "
+                       f"p={args.negatives}")
+    return PlateShapeSampler(plates, size=size, context=(lo, hi), negatives=negatives, hard=hard,
+                             negative_share=args.negatives), sources
 
-            hard = mine_false_positives(Path(args.hard_negatives), negatives, threads=args.threads)
-            sources.append(f"hard negatives: {sum(map(len, hard.values()))} false positives of "
-                           f"{args.hard_negatives} on {len(hard)} negative scenes")
-        if args.paste:
-            sources.append(f"copy-paste: train plates onto negative scenes, p={args.paste}")
-        return PlateSampler(plates, negatives, size=size, hard=hard, paste=args.paste), sources
+
+def _face_sampler(args: argparse.Namespace, data: Path, size: int):
     from service.training.proposals import aligned_boxes, false_positives, propose
 
     masked = select(load_records(data / "faces_fasseg"), "train")
@@ -55,6 +77,9 @@ def make_sampler(args: argparse.Namespace, data: Path, size: int):
                      f"faces_fmd_train:train(hash, ellipse targets, context {lo}–{hi})",
                      f"negatives: {sum(map(len, wrong.values()))} CenterFace proposals ≥ {low} far from "
                      f"every labelled face on faces_fmd_train:train, p={args.negatives}"]
+
+
+SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler}
 
 
 def to_tensor(batch: list[np.ndarray]) -> torch.Tensor:
@@ -80,7 +105,7 @@ def train(args: argparse.Namespace) -> Path:
     rng = np.random.default_rng(args.seed)
     size = args.size or ROLE_DEFAULTS[args.role]["size"]
     batch = args.batch or ROLE_DEFAULTS[args.role]["batch"]
-    sampler, sources = make_sampler(args, Path(args.data), size)
+    sampler, sources = SAMPLERS[args.role](args, Path(args.data), size)
     cfg = {
         "role": args.role,
         "architecture": args.arch,
@@ -89,7 +114,7 @@ def train(args: argparse.Namespace) -> Path:
         "threshold": 0.5,
         "mean": MEAN,
         "std": STD,
-        **({"context": ROLE_DEFAULTS["faces"]["context"]} if args.role == "faces" else {}),
+        **({"context": context} if (context := ROLE_DEFAULTS[args.role]["context"]) else {}),
         **({"work_size": 960} if args.role == "plates" else {}),
     }
     model = build_model(cfg)

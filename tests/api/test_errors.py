@@ -69,14 +69,15 @@ def test_not_ready_is_503_and_never_pixels(settings):
         assert resp.headers["retry-after"] == "1"
 
 
-def test_inference_failure_fails_closed(client, monkeypatch):
+@pytest.mark.parametrize(("part", "method"), [("plates", "find"), ("plate_shapes", "refine")])
+def test_inference_failure_fails_closed(client, monkeypatch, part, method):
     runtime = client.app.state.runtime
     backend = runtime.models.backends["unet"]
 
     def broken(*_a, **_k):
         raise RuntimeError("boom at 12,34")
 
-    monkeypatch.setattr(backend.plates, "find", broken)
+    monkeypatch.setattr(getattr(backend, part), method, broken)
     resp = client.post("/v1/redact", content=JPEG, headers={"content-type": "image/jpeg"})
     assert_problem(resp, 500, "model-failure")
     assert b"boom" not in resp.content

@@ -61,3 +61,65 @@ def test_a_low_confidence_proposal_is_kept_on_a_face_and_dropped_on_a_wall(defau
     # a confident proposal is never dropped: nothing found there still masks its ellipse (fail closed)
     (kept,) = refiner.refine(wall, np.float32([[60, 60, 120, 130, 0.9]]), confirm_below=0.3)
     assert kept.mask.sum() > 0.7 * np.pi * 30 * 35
+
+
+class _Plate:
+    """An engine whose crop output is a known plate rectangle (logits), whatever the pixels."""
+
+    def __init__(self, rows: slice, cols: slice) -> None:
+        self.rows, self.cols = rows, cols
+
+    def run(self, batch):
+        out = np.full((len(batch), 1, *batch.shape[2:]), -10.0, np.float32)
+        out[:, 0, self.rows, self.cols] = 10.0
+        return out
+
+
+def _shaper(rows: slice, cols: slice):
+    from service.inference.segmenters import PlateShaper
+
+    return PlateShaper(_Plate(rows, cols), {"input_size": 64, "context": 2.0, "mean": [0, 0, 0],
+                                             "std": [1, 1, 1]})
+
+
+def _coarse(box=(40, 40, 80, 50), score=0.9):
+    from service.core.detections import Detection
+
+    x1, y1, x2, y2 = box
+    return Detection("plates", score, box, np.ones((y2 - y1, x2 - x1), bool))
+
+
+def test_the_shaper_replaces_the_finders_mask_with_its_own_tight_one():
+    # a 40 × 10 box at context 2 → an 80-px window (x 20..100, y 5..85) seen at 64 px: 1.25 px per crop px;
+    # crop rows 28..34, cols 16..48 → image rows 40..47.5, cols 40..80 (the finder had rows 40..50)
+    (det,) = _shaper(slice(28, 34), slice(16, 48)).refine(np.zeros((120, 140, 3), np.uint8), [_coarse()])
+    x1, y1, x2, y2 = det.box
+    assert 39 <= y1 <= 41 and 46 <= y2 <= 49 and 39 <= x1 <= 41 and 79 <= x2 <= 81
+    assert det.mask.mean() > 0.9 and det.score == 0.9
+
+
+def test_where_the_shaper_disagrees_the_finders_mask_stays():
+    rgb = np.zeros((120, 140, 3), np.uint8)
+    for rows, cols in ((slice(0, 6), slice(0, 6)),  # a plate far from the found one
+                       (slice(0, 0), slice(0, 0))):  # nothing
+        (det,) = _shaper(rows, cols).refine(rgb, [_coarse()])
+        assert det.box == (40, 40, 80, 50) and det.mask.all()
+
+
+def test_only_a_sure_plate_may_grow_to_its_shaped_size():
+    # crop rows 24..40 → image rows 35..55: twice the found plate's 10 rows (a fragment made whole)
+    rgb = np.zeros((120, 140, 3), np.uint8)
+    (sure,) = _shaper(slice(24, 40), slice(16, 48)).refine(rgb, [_coarse(score=0.9)])
+    assert sure.mask.sum() > 1.5 * 400
+    (unsure,) = _shaper(slice(24, 40), slice(16, 48)).refine(rgb, [_coarse(score=0.4)])
+    assert unsure.box == (40, 40, 80, 50) and unsure.mask.all()  # a speck stays a speck
+
+
+def test_a_shaper_window_smaller_than_the_plate_is_refused():
+    import pytest
+
+    from service.errors import ConfigurationError
+    from service.inference.segmenters import PlateShaper
+
+    with pytest.raises(ConfigurationError):
+        PlateShaper(_Plate(slice(0, 1), slice(0, 1)), {"context": 0.8})

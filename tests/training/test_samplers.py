@@ -37,7 +37,7 @@ def test_pasted_plates_land_on_plate_free_scenes_with_their_mask(tmp_path):
 
 def test_hard_negative_windows_carry_no_plate(tmp_path):
     plates, negatives = _records(tmp_path)
-    sampler = PlateSampler(plates, negatives, size=96, hard={0: [(50.0, 60.0)]}, paste=0.0)
+    sampler = PlateSampler(plates, negatives, size=96, hard={0: [(40, 50, 60, 70)]}, paste=0.0)
     rng = np.random.default_rng(2)
     drawn = [sampler._hard_negative(rng) for _ in range(5)]
     assert all(mask.sum() == 0 and img.shape == (96, 96, 3) for img, mask in drawn)
@@ -85,3 +85,26 @@ def test_face_crops_centre_on_the_detector_box_and_negatives_are_empty(tmp_path)
     # the window (the annotated box, 200 px, would have made it a quarter of that)
     shares = [m.mean() for m in faces]
     assert min(shares) > 0.15 and max(shares) < 0.6
+
+
+def test_plate_shape_crops_centre_the_plate_and_mask_it_exactly(tmp_path):
+    from service.training.shape_sampler import PlateShapeSampler
+
+    plates, _ = _records(tmp_path)
+    sampler = PlateShapeSampler(plates, size=64, context=(1.3, 1.3), jitter=0.0)
+    s = sampler.draw(np.random.default_rng(3))
+    assert s.image.shape == (64, 64, 3) and s.mask.shape == (64, 64)
+    # a 100 × 25 plate in a 130-px window: ~49 × 12 crop pixels (up to a small random affine), centred
+    ys, xs = np.nonzero(s.mask)
+    assert 500 < s.mask.sum() < 720
+    assert abs(xs.mean() - 31.5) < 4 and abs(ys.mean() - 31.5) < 4
+
+
+def test_plate_shape_negatives_are_crops_of_finder_mistakes_with_nothing_to_mask(tmp_path):
+    from service.training.shape_sampler import PlateShapeSampler
+
+    plates, negatives = _records(tmp_path)
+    sampler = PlateShapeSampler(plates, size=64, negatives=negatives, hard={0: [(40, 50, 80, 60)]},
+                                negative_share=1.0)
+    s = sampler.draw(np.random.default_rng(4))
+    assert s.image.shape == (64, 64, 3) and s.mask.sum() == 0

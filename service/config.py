@@ -24,8 +24,8 @@ class Settings(BaseSettings):
     default_backend: str = "unet"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     engine: str = "auto"  # auto: ONNX Runtime on CPU, PyTorch (fp16) on CUDA
-    # ONNX Runtime: serve the plate models' int8 export (model.int8.onnx) where present; chosen by
-    # measurement (same dev-split recall, 1.2–1.4× faster end to end, docs/benchmarks.md)
+    # ONNX Runtime: serve each model's int8 export (model.int8.onnx, face-detector/centerface.int8.onnx)
+    # where present; chosen by measurement (same dev-split recall, faster: docs/benchmarks.md)
     int8: bool = True
     threads: int = Field(2, ge=1, le=64)
     max_concurrency: int = Field(1, ge=1, le=64)

@@ -89,3 +89,10 @@ def test_crop_models_are_calibrated_on_crops_around_annotated_objects(tiny_model
     x = np.random.default_rng(1).normal(size=(2, 3, 64, 64)).astype(np.float32)
     a, b = make_engine(CPU_ONNX, model_dir).run(x), int8.run(x)
     assert int8.source.endswith("model.int8.onnx") and a.shape == b.shape
+
+
+def test_onnx_sessions_do_not_spin_their_threads(tiny_models_dir):
+    # idle pools that spin steal the few cores from the next model of the same frame
+    engine = make_engine(CPU_ONNX, tiny_models_dir / "plates-unet")
+    assert engine.session.get_session_options().get_session_config_entry(
+        "session.intra_op.allow_spinning") == "0"

@@ -143,8 +143,6 @@ class PlateShaper(CropModel):
             raise ConfigurationError("a plate shaper's context must be ≥ 1 (its crop holds the whole plate)")
 
     def refine(self, rgb: np.ndarray, found: list[Detection]) -> list[Detection]:
-        if not found:
-            return found
         out = []
         for det, (box, local) in zip(found, self.masks(rgb, [d.box for d in found]), strict=True):
             bx1, by1 = box[:2]

@@ -63,8 +63,8 @@ def _calibrate(src: Path, out: Path, datasets: list[Path], images: int, seed: in
 
 def _objects(r: Record) -> list[tuple[float, float, float, float]]:
     """Boxes of a record's faces and plates (plates: their quadrilateral's extent)."""
-    quads = [(*q.min(axis=0), *q.max(axis=0)) for q in r.plates]
-    return [tuple(float(v) for v in b[:4]) for b in r.faces] + [tuple(float(v) for v in q) for q in quads]
+    plates = [(*q.min(axis=0), *q.max(axis=0)) for q in r.plates]
+    return [tuple(float(v) for v in b[:4]) for b in [*r.faces, *plates]]
 
 
 def _feeder(cfg: dict) -> Callable[[Record], dict[str, np.ndarray] | None]:

@@ -192,12 +192,19 @@ class FaceCropSampler:
             centre = (int(round((x1 + x2) / 2 * scale - x0)), int(round((y1 + y2) / 2 * scale - y0)))
             axes = (max(1, int(round(bw * scale / 2))), max(1, int(round(bh * scale / 2))))
             cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, -1)
-        if rng.random() < 0.3:
-            # A small face seen large: downscale then upscale so the model knows blurry proposals.
-            k = rng.uniform(0.1, 0.5)
-            small = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
-            crop = cv2.resize(small, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        return _finish(crop, mask, rng)
+        # a small face seen large, so the model knows blurry proposals
+        return _finish(seen_smaller(crop, rng, 0.3, (0.1, 0.5)), mask, rng)
+
+
+def seen_smaller(crop: np.ndarray, rng: np.random.Generator, p: float, scale: tuple[float, float]
+                 ) -> np.ndarray:
+    """With probability ``p``, the crop downscaled by a factor in ``scale`` and back: an object seen at
+    a lower resolution than the crop's."""
+    if rng.random() < p:
+        k = rng.uniform(*scale)
+        small = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(small, crop.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    return crop
 
 
 def _finish(crop: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> Sample:

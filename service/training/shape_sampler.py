@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from service.datasets import Record
-from service.training.samplers import Sample, _finish, _read_rgb, _warp
+from service.training.samplers import Sample, _finish, _read_rgb, _warp, seen_smaller
 
 SUBPIXEL = 4  # fillPoly shift: corners at 1/16 px
 
@@ -54,9 +54,5 @@ class PlateShapeSampler:
         polys = [np.round((p * scale - offset) * (1 << SUBPIXEL)).astype(np.int32) for p in plates]
         if polys:
             cv2.fillPoly(mask, polys, 1, lineType=cv2.LINE_8, shift=SUBPIXEL)
-        if rng.random() < 0.25:
-            # a plate seen at lower resolution than the crop: the shape must still come out sharp
-            k = rng.uniform(0.2, 0.6)
-            small = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
-            crop = cv2.resize(small, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        return _finish(crop, mask, rng)
+        # a plate seen at lower resolution than the crop: the shape must still come out sharp
+        return _finish(seen_smaller(crop, rng, 0.25, (0.2, 0.6)), mask, rng)

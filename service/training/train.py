@@ -25,17 +25,26 @@ from service.training.samplers import FaceCropSampler, PlateSampler
 from service.training.shape_sampler import PlateShapeSampler
 
 
+def _train_plates(data: Path) -> list:
+    return select(load_records(data / "plates_uc3m_lp_320"), "train") + select(
+        load_records(data / "plates_openalpr"), "train")
+
+
+def _mined(args: argparse.Namespace, negatives: list) -> dict:
+    """Where the plate finder ``--hard-negatives`` fires on the plate-free ``negatives``."""
+    from service.training.mining import mine_false_positives
+
+    return mine_false_positives(Path(args.hard_negatives), negatives, threads=args.threads)
+
+
 def _plate_sampler(args: argparse.Namespace, data: Path, size: int):
-    plates = select(load_records(data / "plates_uc3m_lp_320"), "train")
-    plates += select(load_records(data / "plates_openalpr"), "train")
+    plates = _train_plates(data)
     negatives = select(load_records(data / "faces_fmd_train"), "train")
     sources = ["plates_uc3m_lp_320:train", "plates_openalpr:train(hash)",
                "faces_fmd_train:train(hash, negatives)"]
     hard = None
     if args.hard_negatives:
-        from service.training.mining import mine_false_positives
-
-        hard = mine_false_positives(Path(args.hard_negatives), negatives, threads=args.threads)
+        hard = _mined(args, negatives)
         sources.append(f"hard negatives: {sum(map(len, hard.values()))} false positives of "
                        f"{args.hard_negatives} on {len(hard)} negative scenes")
     if args.paste:
@@ -44,17 +53,14 @@ def _plate_sampler(args: argparse.Namespace, data: Path, size: int):
 
 
 def _plate_shape_sampler(args: argparse.Namespace, data: Path, size: int):
-    plates = select(load_records(data / "plates_uc3m_lp_320"), "train")
-    plates += select(load_records(data / "plates_openalpr"), "train")
+    plates = _train_plates(data)
     lo, hi = ROLE_DEFAULTS["plate-shapes"]["context_range"]
     sources = [f"plates_uc3m_lp_320:train (crops on jittered plate boxes, context {lo}–{hi})",
                "plates_openalpr:train(hash) (same crops)"]
     negatives, hard = [], None
     if args.hard_negatives:
-        from service.training.mining import mine_false_positives
-
         negatives = select(load_records(data / "faces_fmd_train"), "train")
-        hard = mine_false_positives(Path(args.hard_negatives), negatives, threads=args.threads)
+        hard = _mined(args, negatives)
         sources.append(f"negatives: {sum(map(len, hard.values()))} components of {args.hard_negatives} "
                        f"on {len(hard)} plate-free faces_fmd_train:train scenes, empty target, "
                        f"p={args.negatives}")

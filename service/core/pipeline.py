@@ -21,18 +21,27 @@ def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer =
 
     With ``confirm``, faces just under the threshold are kept where the crop model finds a face there.
     """
+    return detect_many(models, [rgb], opts, timer, confirm)[0]
+
+
+def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer: StageTimer = NO_TIMER,
+                confirm: bool = True) -> list[list[Detection]]:
+    """``detect`` for frames of one shape: each full-frame model runs once on all of them (a GPU's
+    batch); the crop models run per frame, their crops batched."""
     backend = models.backend(opts.backend)
-    found: list[Detection] = []
+    found: list[list[Detection]] = [[] for _ in frames]
     if "faces" in opts.classes:
         low = opts.face_threshold * (CONFIRM_FACTOR if confirm else 1.0)
         with timer.stage("detect"):
-            proposals = models.face_detector.detect(rgb, low, models.face_work_size)
+            proposals = models.face_detector.detect_many(frames, low, models.face_work_size)
         with timer.stage("segment"):
-            found += backend.faces.refine(rgb, proposals, confirm_below=opts.face_threshold)
+            for out, rgb, boxes in zip(found, frames, proposals, strict=True):
+                out += backend.faces.refine(rgb, boxes, confirm_below=opts.face_threshold)
     if "plates" in opts.classes:
         with timer.stage("segment"):
-            plates = backend.plates.find(rgb, opts.plate_threshold, models.plate_work_size)
-            found += backend.plate_shapes.refine(rgb, plates)
+            plates = backend.plates.find_many(frames, opts.plate_threshold, models.plate_work_size)
+            for out, rgb, dets in zip(found, frames, plates, strict=True):
+                out += backend.plate_shapes.refine(rgb, dets)
     return found
 
 

@@ -13,10 +13,10 @@ import numpy as np
 from service.core.detections import Detection
 from service.core.masks import apply_ignore, grow, region_detections
 from service.core.options import Options
-from service.core.pipeline import detect
+from service.core.pipeline import detect_many
 from service.core.redaction import redact
 from service.core.timing import NO_TIMER, StageTimer
-from service.core.tracking import Final, for_stride
+from service.core.tracking import Final, Propagator, for_stride
 from service.errors import TooLargeError
 from service.inference.registry import ModelSet
 from service.media.video import (
@@ -33,16 +33,68 @@ WEAK_FACTOR = 0.5
 """Face proposals down to this share of the face threshold are kept as *weak*: they extend tracks."""
 
 
+Found = tuple[list[Detection], list[Detection]]
+"""One frame's (detections, weak face detections)."""
+
+
 def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER
-                     ) -> tuple[list[Detection], list[Detection]]:
+                     ) -> Found:
     """(detections, weak face detections) of one frame, both dilated as the options ask."""
-    h, w = rgb.shape[:2]
+    return frame_detections_many(models, [rgb], opts, timer)[0]
+
+
+def frame_detections_many(models: ModelSet, frames: list[np.ndarray], opts: Options,
+                          timer: StageTimer = NO_TIMER) -> list[Found]:
+    """``frame_detections`` for frames of one shape, the full-frame models run once on all of them."""
+    if not frames:
+        return []
+    h, w = frames[0].shape[:2]
     low = replace(opts, face_threshold=opts.face_threshold * WEAK_FACTOR)
-    raw = detect(models, rgb, low, timer, confirm=False)
-    found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
-    strong = [d for d in found if d.cls != "faces" or d.score >= opts.face_threshold]
-    weak = [d for d in found if d.cls == "faces" and d.score < opts.face_threshold]
-    return strong, weak
+    out = []
+    for raw in detect_many(models, frames, low, timer, confirm=False):
+        found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
+        out.append(([d for d in found if d.cls != "faces" or d.score >= opts.face_threshold],
+                    [d for d in found if d.cls == "faces" and d.score < opts.face_threshold]))
+    return out
+
+
+class FrameBatcher:
+    """Holds frames until ``batch`` of them are due for detection (every ``stride``-th), detects those
+    in one run and hands every held frame to the propagator in order; with batch 1, each frame as it
+    comes. Batches feed a GPU; the held frames are bounded by batch × stride."""
+
+    def __init__(self, detect_frames: Callable[[list[np.ndarray]], list[Found]], prop: Propagator,
+                 stride: int, batch: int, timer: StageTimer = NO_TIMER) -> None:
+        self.detect_frames, self.prop, self.stride, self.batch, self.timer = (
+            detect_frames, prop, stride, batch, timer)
+        self.held: list[tuple[int, np.ndarray]] = []
+        self.due = 0
+
+    def push(self, t: int, rgb: np.ndarray) -> list[Final]:
+        due = t % self.stride == 0
+        if not due and not self.held:
+            return self._track([(t, rgb)], {})
+        self.held.append((t, rgb))
+        self.due += due
+        return self._run() if self.due >= self.batch else []
+
+    def flush(self) -> list[Final]:
+        return self._run() + self.prop.flush()
+
+    def _run(self) -> list[Final]:
+        due = [(t, rgb) for t, rgb in self.held if t % self.stride == 0]
+        found = dict(zip([t for t, _ in due], self.detect_frames([rgb for _, rgb in due]), strict=True)
+                     ) if due else {}
+        items = self._track(self.held, found)
+        self.held, self.due = [], 0
+        return items
+
+    def _track(self, frames: list[tuple[int, np.ndarray]], found: dict[int, Found]) -> list[Final]:
+        items: list[Final] = []
+        with self.timer.stage("track"):
+            for t, rgb in frames:
+                items += self.prop.push(t, rgb, *found.get(t, (None,)))
+        return items
 
 
 @dataclass(frozen=True)
@@ -74,11 +126,11 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
                 out = redact(frame, objs, opts.mode, opts.feather, opts.colour)
             yield t, out
 
+    batcher = FrameBatcher(lambda frames: frame_detections_many(models, frames, opts, timer), prop,
+                           vopts.stride, models.frame_batch, timer)
+
     def process(t: int, rgb: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-        found = frame_detections(models, rgb, opts, timer) if t % vopts.stride == 0 else (None,)
-        with timer.stage("track"):
-            items = prop.push(t, rgb, *found)
-        return finish(items)
+        return finish(batcher.push(t, rgb))
 
     def on_frame(n: int) -> None:
         if progress and info.frames:
@@ -87,7 +139,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".veil-", suffix=dst.suffix or ".tmp")
     os.close(fd)
     try:
-        transcode(src, Path(tmp), process, lambda: finish(prop.flush()), vopts.codec, vopts.crf,
+        transcode(src, Path(tmp), process, lambda: finish(batcher.flush()), vopts.codec, vopts.crf,
                   vopts.keep_audio, on_frame, info.rotation, timer)
         os.replace(tmp, dst)
     finally:

@@ -97,29 +97,45 @@ class CenterFace:
 
         Upscaling small frames lets CenterFace see faces under ~16 px; overlapping boxes merge (NMS 0.3).
         """
-        h, w = rgb.shape[:2]
-        blob = blob_of(rgb, work_size)
-        nh, nw = blob.shape[2:]
-        sx, sy = nw / w, nh / h
+        return self.detect_many([rgb], threshold, work_size)[0]
+
+    def detect_many(self, frames: list[np.ndarray], threshold: float, work_size: int) -> list[np.ndarray]:
+        """``detect`` for frames of one shape (a video's), run as one batch: one array per frame."""
+        if not frames:
+            return []
+        h, w = frames[0].shape[:2]
+        if any(f.shape[:2] != (h, w) for f in frames):
+            raise ValueError("a batch of frames must share one shape")
+        blob = np.concatenate([blob_of(f, work_size) for f in frames])
         try:
             heat, size, offset, _ = self.engine.run_all(blob)
         except Exception as exc:
             raise ModelError() from exc
-        ys, xs = np.nonzero(heat[0, 0] > threshold)
-        if len(ys) == 0:
-            return np.zeros((0, 5), np.float32)
-        bh = np.exp(size[0, 0, ys, xs]) * 4
-        bw = np.exp(size[0, 1, ys, xs]) * 4
-        cy = (ys + offset[0, 0, ys, xs] + 0.5) * 4
-        cx = (xs + offset[0, 1, ys, xs] + 0.5) * 4
-        scores = heat[0, 0, ys, xs]
-        x1 = np.clip(cx - bw / 2, 0, nw) / sx
-        y1 = np.clip(cy - bh / 2, 0, nh) / sy
-        x2 = np.clip(cx + bw / 2, 0, nw) / sx
-        y2 = np.clip(cy + bh / 2, 0, nh) / sy
-        boxes = np.stack([x1, y1, x2, y2, scores], axis=1).astype(np.float32)
-        keep = cv2.dnn.NMSBoxes(
-            [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes],
-            scores.astype(float).tolist(), threshold, 0.3,
-        )
-        return boxes[np.asarray(keep, dtype=int).reshape(-1)]
+        nh, nw = blob.shape[2:]
+        return [_boxes(heat[i, 0], size[i], offset[i], threshold, (nw, nh), (w, h))
+                for i in range(len(frames))]
+
+
+def _boxes(heat: np.ndarray, size: np.ndarray, offset: np.ndarray, threshold: float,
+           work: tuple[int, int], image: tuple[int, int]) -> np.ndarray:
+    """Decode one frame's CenterFace maps into boxes in image pixels, overlapping ones merged."""
+    (nw, nh), (w, h) = work, image
+    sx, sy = nw / w, nh / h
+    ys, xs = np.nonzero(heat > threshold)
+    if len(ys) == 0:
+        return np.zeros((0, 5), np.float32)
+    bh = np.exp(size[0, ys, xs]) * 4
+    bw = np.exp(size[1, ys, xs]) * 4
+    cy = (ys + offset[0, ys, xs] + 0.5) * 4
+    cx = (xs + offset[1, ys, xs] + 0.5) * 4
+    scores = heat[ys, xs]
+    x1 = np.clip(cx - bw / 2, 0, nw) / sx
+    y1 = np.clip(cy - bh / 2, 0, nh) / sy
+    x2 = np.clip(cx + bw / 2, 0, nw) / sx
+    y2 = np.clip(cy + bh / 2, 0, nh) / sy
+    boxes = np.stack([x1, y1, x2, y2, scores], axis=1).astype(np.float32)
+    keep = cv2.dnn.NMSBoxes(
+        [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes],
+        scores.astype(float).tolist(), threshold, 0.3,
+    )
+    return boxes[np.asarray(keep, dtype=int).reshape(-1)]

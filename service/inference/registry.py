@@ -16,6 +16,8 @@ from service.inference.model_files import FACE_DETECTOR_INT8, read_config
 from service.inference.segmenters import FaceRefiner, PlateFinder, PlateShaper
 
 BACKENDS = ("unet", "deeplabv3plus")
+FRAME_BATCH = {"cpu": 1, "cuda": 8}
+"""Default video frames per detection run: batching buys nothing on a few CPU cores, feeds a GPU."""
 
 
 @dataclass
@@ -32,6 +34,7 @@ class ModelSet:
     face_work_size: int = 960
     plate_work_size: int | None = None  # None: each plate model's own ``work_size``
     runtime: Runtime = field(default_factory=lambda: Runtime("cpu", "onnx"))
+    frame_batch: int = 1  # video frames detected per model run (batches feed a GPU)
 
     def backend(self, name: str) -> Backend:
         if name not in self.backends:
@@ -56,7 +59,8 @@ def load_backend(models_dir: Path, name: str, runtime: Runtime) -> Backend:
 
 
 def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime: Runtime | None = None,
-                face_work_size: int = 960, plate_work_size: int | None = None) -> ModelSet:
+                face_work_size: int = 960, plate_work_size: int | None = None,
+                frame_batch: int | None = None) -> ModelSet:
     """Load every requested backend or fail: a missing model is a start-up error, never a silent skip."""
     models_dir = Path(models_dir)
     runtime = runtime or Runtime("cpu", "onnx")
@@ -66,4 +70,5 @@ def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime:
         face_work_size=face_work_size,
         plate_work_size=plate_work_size,
         runtime=runtime,
+        frame_batch=frame_batch or FRAME_BATCH[runtime.device],
     )

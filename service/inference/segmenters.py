@@ -93,15 +93,34 @@ class PlateFinder:
         # 0.79 → 0.80 at 0.5) for one plate in 100 less covered; off by default (recall first)
         self.shape_threshold = float(cfg.get("shape_threshold", 0.0))
 
+    def probabilities(self, frames: list[np.ndarray], work_size: int | None = None
+                      ) -> list[tuple[np.ndarray, float]]:
+        """Per frame (all of one shape, run as one batch): the probability map at the working size
+        (long side, up- or downscaled) and its scale factor."""
+        if any(f.shape[:2] != frames[0].shape[:2] for f in frames):
+            raise ValueError("a batch of frames must share one shape")
+        fitted = [fit_to_work_size(f, work_size or self.work_size) for f in frames]
+        _, nw, nh = fitted[0]
+        logits = self.engine.run(normalise(np.stack([p for p, _, _ in fitted]), self.cfg))
+        return [(_sigmoid(z[0, :nh, :nw]), nw / frames[0].shape[1]) for z in logits]
+
     def probability(self, rgb: np.ndarray, work_size: int | None = None) -> tuple[np.ndarray, float]:
-        """Probability map at the working size (long side, up- or downscaled) and its scale factor."""
-        padded, nw, nh = fit_to_work_size(rgb, work_size or self.work_size)
-        logits = self.engine.run(normalise(padded[None], self.cfg))[0, 0, :nh, :nw]
-        return _sigmoid(logits), nw / rgb.shape[1]
+        return self.probabilities([rgb], work_size)[0]
 
     def find(self, rgb: np.ndarray, threshold: float, work_size: int | None = None) -> list[Detection]:
-        h, w = rgb.shape[:2]
-        prob, scale = self.probability(rgb, work_size)
+        return self._plates(*self.probability(rgb, work_size), threshold, rgb.shape[:2])
+
+    def find_many(self, frames: list[np.ndarray], threshold: float, work_size: int | None = None
+                  ) -> list[list[Detection]]:
+        """``find`` for frames of one shape, the model run once on all of them."""
+        if not frames:
+            return []
+        return [self._plates(prob, scale, threshold, f.shape[:2])
+                for f, (prob, scale) in zip(frames, self.probabilities(frames, work_size), strict=True)]
+
+    def _plates(self, prob: np.ndarray, scale: float, threshold: float, shape: tuple[int, ...]
+                ) -> list[Detection]:
+        h, w = shape[:2]
         binary = (prob > threshold).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         found = []

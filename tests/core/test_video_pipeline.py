@@ -1,9 +1,13 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from service.core.detections import Detection
 from service.core.masks import Shape
 from service.core.options import Options
-from service.core.video_pipeline import VideoOptions, redact_video
+from service.core.tracking import Propagator
+from service.core.video_pipeline import FrameBatcher, VideoOptions, redact_video
 from service.errors import UndecodableError
 from service.media.video import VideoLimits
 from tests.conftest import clip_facts, make_clip
@@ -16,13 +20,14 @@ def frames_of(path):
         return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
 
 
-@pytest.mark.parametrize("stride", [1, 3])
-def test_region_redacted_in_every_frame_audio_and_timing_kept(tmp_path, tiny_models, stride):
+@pytest.mark.parametrize(("stride", "batch"), [(1, 1), (3, 1), (3, 4)])
+def test_region_redacted_in_every_frame_audio_and_timing_kept(tmp_path, tiny_models, stride, batch):
     src = make_clip(tmp_path / "in.mp4", frames=40)
     dst = tmp_path / "out.mp4"
     opts = Options(classes=("faces",), mode="fill", colour=(255, 0, 255),
                    regions=(Shape.parse([20, 20, 80, 70]),))
-    redact_video(tiny_models, src, dst, opts, VideoOptions(stride=stride), VideoLimits())
+    models = replace(tiny_models, frame_batch=batch)
+    redact_video(models, src, dst, opts, VideoOptions(stride=stride), VideoLimits())
     a, b = clip_facts(src), clip_facts(dst)
     assert b["frames"] == 40 and b["audio"] == a["audio"]
     assert np.allclose(a["times"], b["times"], atol=1e-3)
@@ -58,3 +63,47 @@ def test_rotated_video_is_processed_upright_and_keeps_its_rotation(tmp_path, tin
     assert upright.shape[:2] == (160, 120)
     assert np.abs(upright[4:26, 4:36].astype(int) - (0, 255, 0)).mean() < 15
     assert np.abs(upright[100:150, 60:110].astype(int) - (0, 255, 0)).mean() > 60
+
+
+def _run_batcher(batch: int, stride: int, frames: int = 11):
+    """A box moving right 4 px a frame, 'detected' wherever the batcher asks; what comes out, in order."""
+    calls: list[list[int]] = []
+
+    def detect_frames(rgbs):
+        calls.append([int(f[0, 0, 0]) for f in rgbs])
+        return [([Detection("faces", 0.9, (4 * t, 10, 4 * t + 20, 30), np.ones((20, 20), bool))], [])
+                for t in calls[-1]]
+
+    batcher = FrameBatcher(detect_frames, Propagator(120, 60, window=6, hold=2), stride, batch)
+    out = []
+    for t in range(frames):
+        out += batcher.push(t, np.full((60, 120, 3), t, np.uint8))
+    out += batcher.flush()
+    return calls, [(t, sorted(d.box for d in objs)) for t, _, objs in out]
+
+
+def test_batched_frames_are_detected_together_and_come_out_as_frame_by_frame():
+    one_calls, one = _run_batcher(batch=1, stride=2)
+    calls, batched = _run_batcher(batch=3, stride=2)
+    assert one_calls == [[0], [2], [4], [6], [8], [10]]
+    assert calls == [[0, 2, 4], [6, 8, 10]]  # only due frames, three to a run
+    assert [t for t, _ in batched] == list(range(11))  # every frame, in order
+    assert batched == one  # same objects on every frame, skipped frames included
+
+
+def test_batched_detection_matches_frame_by_frame(default_models):
+    import cv2
+
+    from service.core.pipeline import detect, detect_many
+    from tests.conftest import FIXTURES, fixture_faces
+
+    name = next(iter(fixture_faces()))
+    rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB)
+    frames = [np.ascontiguousarray(np.roll(rgb, 8 * k, axis=1)) for k in range(3)]
+    opts = Options()
+    batched = detect_many(default_models, frames, opts)
+    for frame, found in zip(frames, batched, strict=True):
+        alone = detect(default_models, frame, opts)
+        assert len(found) == len(alone) > 0
+        for a, b in zip(sorted(alone, key=lambda d: d.box), sorted(found, key=lambda d: d.box), strict=True):
+            assert a.cls == b.cls and np.abs(np.subtract(a.box, b.box)).max() <= 1

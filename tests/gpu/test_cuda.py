@@ -54,6 +54,19 @@ def test_face_detector_on_cuda_finds_the_same_faces(default_models, cuda_models)
     assert np.abs(a[:, :4] - b[:, :4]).max() < 2.0
 
 
+def test_a_batch_of_frames_on_cuda_finds_what_each_frame_finds_alone_on_the_cpu(default_models,
+                                                                                   cuda_models):
+    from service.core.pipeline import detect, detect_many
+
+    rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / "street_faces_809.jpg")), cv2.COLOR_BGR2RGB)
+    frames = [np.ascontiguousarray(np.roll(rgb, 16 * k, axis=1)) for k in range(cuda_models.frame_batch)]
+    for frame, found in zip(frames, detect_many(cuda_models, frames, Options()), strict=True):
+        alone = detect(default_models, frame, Options())
+        assert len(found) == len(alone) > 0
+        for a, b in zip(sorted(alone, key=lambda d: d.box), sorted(found, key=lambda d: d.box), strict=True):
+            assert a.cls == b.cls and np.abs(np.subtract(a.box, b.box)).max() <= 3
+
+
 def test_video_on_cuda_keeps_every_frame(cuda_models, tmp_path):
     src = synthetic_clip(tmp_path / "c.mp4", 640, 360, seconds=1.0)
     dst = tmp_path / "out.mp4"

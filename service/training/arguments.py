@@ -6,6 +6,9 @@ import argparse
 
 from service.inference.registry import BACKENDS
 
+ENCODER_NAMES = ("mobilenet_v2", "efficientnet_lite0")
+"""The encoders with an offline ImageNet start (``pretrained.ENCODERS``, which needs torch)."""
+
 ROLE_DEFAULTS = {
     "plates": {"size": 224, "batch": 8, "context": None},
     # faces: served at ``context`` × the proposal box, trained over ``context_range`` so the model does not
@@ -20,7 +23,7 @@ ROLE_DEFAULTS = {
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("role", choices=sorted(ROLE_DEFAULTS))
     p.add_argument("--arch", choices=BACKENDS, default="unet")
-    p.add_argument("--encoder", choices=("mobilenet_v2",), default="mobilenet_v2")
+    p.add_argument("--encoder", choices=ENCODER_NAMES, default="mobilenet_v2")
     p.add_argument("--data", default="../shared/data")
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int, default=1800)

@@ -20,7 +20,7 @@ from service.datasets import load_records, select
 from service.inference.architectures import build_model
 from service.inference.model_files import MEAN, STD, save_model_dir
 from service.training.arguments import ROLE_DEFAULTS
-from service.training.pretrained import ENCODER_INITS
+from service.training.pretrained import ENCODERS
 from service.training.samplers import FaceCropSampler, PlateSampler
 from service.training.shape_sampler import PlateShapeSampler
 
@@ -115,7 +115,7 @@ def train(args: argparse.Namespace) -> Path:
     cfg = {
         "role": args.role,
         "architecture": args.arch,
-        "encoder": args.encoder,
+        "encoder": ENCODERS[args.encoder][0],
         "input_size": size,
         "threshold": 0.5,
         "mean": MEAN,
@@ -131,7 +131,7 @@ def train(args: argparse.Namespace) -> Path:
         previous = json.loads((Path(args.init) / "config.json").read_text(encoding="utf-8"))
         init = {"fine_tuned_from": str(args.init), "previous_training": previous.get("training")}
     else:
-        init = ENCODER_INITS[args.encoder](model) if args.pretrained else None
+        init = ENCODERS[args.encoder][1](model) if args.pretrained else None
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

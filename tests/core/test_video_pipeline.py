@@ -91,19 +91,29 @@ def test_batched_frames_are_detected_together_and_come_out_as_frame_by_frame():
     assert batched == one  # same objects on every frame, skipped frames included
 
 
-def test_batched_detection_matches_frame_by_frame(default_models):
+@pytest.fixture(scope="module")
+def torch_models():
+    """The CUDA path's engine (PyTorch, CenterFace via onnx2torch), on the CPU."""
+    from service.inference.devices import Runtime
+    from service.inference.registry import load_models
+    from tests.conftest import MODELS
+
+    return load_models(MODELS, ("unet",), Runtime("cpu", "torch", 1))
+
+
+@pytest.mark.parametrize("engine", ["onnx", "torch"])
+def test_batched_detection_matches_frame_by_frame(default_models, torch_models, engine):
     import cv2
 
     from service.core.pipeline import detect, detect_many
-    from tests.conftest import FIXTURES, fixture_faces
+    from tests.conftest import FIXTURES
 
-    name = next(iter(fixture_faces()))
-    rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB)
-    frames = [np.ascontiguousarray(np.roll(rgb, 8 * k, axis=1)) for k in range(3)]
-    opts = Options()
-    batched = detect_many(default_models, frames, opts)
+    rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / "street_faces_809.jpg")), cv2.COLOR_BGR2RGB)
+    frames = [np.ascontiguousarray(np.roll(rgb, 16 * k, axis=1)) for k in range(3)]
+    models = default_models if engine == "onnx" else torch_models
+    batched = detect_many(models, frames, Options())
     for frame, found in zip(frames, batched, strict=True):
-        alone = detect(default_models, frame, opts)
+        alone = detect(models, frame, Options())
         assert len(found) == len(alone) > 0
         for a, b in zip(sorted(alone, key=lambda d: d.box), sorted(found, key=lambda d: d.box), strict=True):
             assert a.cls == b.cls and np.abs(np.subtract(a.box, b.box)).max() <= 1

@@ -92,6 +92,9 @@ class PlateFinder:
         # optional stricter threshold for a found plate's shape: tighter masks (OpenALPR dev instance IoU
         # 0.79 → 0.80 at 0.5) for one plate in 100 less covered; off by default (recall first)
         self.shape_threshold = float(cfg.get("shape_threshold", 0.0))
+        # added to the logits: moves a model's operating point onto the service's plate threshold, so
+        # one request threshold means the same trade-off whatever model serves it (docs/benchmarks.md)
+        self.logit_bias = float(cfg.get("logit_bias", 0.0))
 
     def probabilities(self, frames: list[np.ndarray], work_size: int | None = None
                       ) -> list[tuple[np.ndarray, float]]:
@@ -102,7 +105,7 @@ class PlateFinder:
         fitted = [fit_to_work_size(f, work_size or self.work_size) for f in frames]
         _, nw, nh = fitted[0]
         logits = self.engine.run(normalise(np.stack([p for p, _, _ in fitted]), self.cfg))
-        return [(_sigmoid(z[0, :nh, :nw]), nw / frames[0].shape[1]) for z in logits]
+        return [(_sigmoid(z[0, :nh, :nw] + self.logit_bias), nw / frames[0].shape[1]) for z in logits]
 
     def probability(self, rgb: np.ndarray, work_size: int | None = None) -> tuple[np.ndarray, float]:
         return self.probabilities([rgb], work_size)[0]

@@ -123,3 +123,22 @@ def test_a_shaper_window_smaller_than_the_plate_is_refused():
 
     with pytest.raises(ConfigurationError):
         PlateShaper(_Plate(slice(0, 1), slice(0, 1)), {"context": 0.8})
+
+
+class _Logits:
+    """An engine whose full-frame output is a fixed logit map."""
+
+    def __init__(self, logits: np.ndarray) -> None:
+        self.logits = logits
+
+    def run(self, batch):
+        return np.broadcast_to(self.logits, (len(batch), 1, *batch.shape[2:])).copy()
+
+
+def test_a_logit_bias_moves_the_operating_point_of_a_finder():
+    logits = np.full((64, 96), -10.0, np.float32)
+    logits[20:40, 20:60] = 0.0  # probability 0.5: found at 0.3 without a bias
+    cfg = {"mean": [0, 0, 0], "std": [1, 1, 1], "work_size": 96}
+    rgb = np.zeros((64, 96, 3), np.uint8)
+    assert len(PlateFinder(_Logits(logits), cfg).find(rgb, 0.3)) == 1
+    assert PlateFinder(_Logits(logits), {**cfg, "logit_bias": -1.0}).find(rgb, 0.3) == []

@@ -69,7 +69,7 @@ def test_not_ready_is_503_and_never_pixels(settings):
         assert resp.headers["retry-after"] == "1"
 
 
-@pytest.mark.parametrize(("part", "method"), [("plates", "find"), ("plate_shapes", "refine")])
+@pytest.mark.parametrize(("part", "method"), [("plates", "find_many"), ("plate_shapes", "refine")])
 def test_inference_failure_fails_closed(client, monkeypatch, part, method):
     runtime = client.app.state.runtime
     backend = runtime.models.backends["unet"]

@@ -68,15 +68,14 @@ class FrameBatcher:
         self.detect_frames, self.prop, self.stride, self.batch, self.timer = (
             detect_frames, prop, stride, batch, timer)
         self.held: list[tuple[int, np.ndarray]] = []
-        self.due = 0
 
     def push(self, t: int, rgb: np.ndarray) -> list[Final]:
         due = t % self.stride == 0
         if not due and not self.held:
             return self._track([(t, rgb)], {})
         self.held.append((t, rgb))
-        self.due += due
-        return self._run() if self.due >= self.batch else []
+        waiting = sum(held % self.stride == 0 for held, _ in self.held)
+        return self._run() if waiting >= self.batch else []
 
     def flush(self) -> list[Final]:
         return self._run() + self.prop.flush()
@@ -86,7 +85,7 @@ class FrameBatcher:
         found = dict(zip([t for t, _ in due], self.detect_frames([rgb for _, rgb in due]), strict=True)
                      ) if due else {}
         items = self._track(self.held, found)
-        self.held, self.due = [], 0
+        self.held = []
         return items
 
     def _track(self, frames: list[tuple[int, np.ndarray]], found: dict[int, Found]) -> list[Final]:

@@ -14,13 +14,17 @@ import numpy as np
 
 from service.core.detections import Detection, clip_box, ellipse_mask
 from service.errors import ConfigurationError
+from service.inference import engines
 from service.inference.engines import Engine
 
 
 def normalise(batch: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
-    x = batch.astype(np.float32) / 255.0
-    x = (x - np.float32(cfg["mean"])) / np.float32(cfg["std"])
-    return x.transpose(0, 3, 1, 2)
+    return engines.normalise(batch, cfg["mean"], cfg["std"])
+
+
+def run_images(engine: Engine, images: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+    """The model's logits for a uint8 NHWC batch, normalised by the model's own mean and std."""
+    return engine.run_images(images, cfg["mean"], cfg["std"])
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -70,7 +74,7 @@ class CropModel:
         crops, frames = square_crops(rgb, boxes, self.size, self.context)
         out = []
         for i in range(0, len(crops), batch):
-            probs = _sigmoid(self.engine.run(normalise(np.stack(crops[i:i + batch]), self.cfg))[:, 0])
+            probs = _sigmoid(run_images(self.engine, np.stack(crops[i:i + batch]), self.cfg)[:, 0])
             for prob, (m, box) in zip(probs, frames[i:i + batch], strict=True):
                 x1, y1, x2, y2 = box
                 if x2 <= x1 or y2 <= y1:
@@ -104,7 +108,7 @@ class PlateFinder:
             raise ValueError("a batch of frames must share one shape")
         fitted = [fit_to_work_size(f, work_size or self.work_size) for f in frames]
         _, nw, nh = fitted[0]
-        logits = self.engine.run(normalise(np.stack([p for p, _, _ in fitted]), self.cfg))
+        logits = run_images(self.engine, np.stack([p for p, _, _ in fitted]), self.cfg)
         return [(_sigmoid(z[0, :nh, :nw] + self.logit_bias), nw / frames[0].shape[1]) for z in logits]
 
     def probability(self, rgb: np.ndarray, work_size: int | None = None) -> tuple[np.ndarray, float]:

@@ -1,5 +1,6 @@
 import numpy as np
 
+from service.inference.engines import Engine
 from service.inference.segmenters import PlateFinder
 
 
@@ -63,7 +64,7 @@ def test_a_low_confidence_proposal_is_kept_on_a_face_and_dropped_on_a_wall(defau
     assert kept.mask.sum() > 0.7 * np.pi * 30 * 35
 
 
-class _Plate:
+class _Plate(Engine):
     """An engine whose crop output is a known plate rectangle (logits), whatever the pixels."""
 
     def __init__(self, rows: slice, cols: slice) -> None:
@@ -125,7 +126,7 @@ def test_a_shaper_window_smaller_than_the_plate_is_refused():
         PlateShaper(_Plate(slice(0, 1), slice(0, 1)), {"context": 0.8})
 
 
-class _Logits:
+class _Logits(Engine):
     """An engine whose full-frame output is a fixed logit map."""
 
     def __init__(self, logits: np.ndarray) -> None:

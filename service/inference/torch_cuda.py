@@ -47,7 +47,8 @@ class _Captured:
                 model(self.input)
         torch.cuda.current_stream().wait_stream(side)
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
+        # thread_local: other request threads may use the GPU while this one captures
+        with torch.cuda.graph(self.graph, capture_error_mode="thread_local"):
             out = model(self.input)
         self.outputs = list(out) if isinstance(out, list | tuple) else [out]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
 
 from service.datasets import Record, load_records, select
 from service.inference.model_files import CONFIG, FACE_DETECTOR_INT8, INT8_ONNX, ONNX, read_config
@@ -56,9 +57,34 @@ def _calibrate(src: Path, out: Path, datasets: list[Path], images: int, seed: in
         pre = Path(work) / "pre.onnx"
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=not symbolic_shapes)
         quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        nodes_to_exclude=shape_arithmetic(onnx.load(str(pre))))
     return {"calibration": [f"{Path(d).name}:train" for d in datasets], "images": len(chosen), "seed": seed,
             "format": FORMAT}
+
+
+# op type -> indices of its inputs that are sizes, pads or shapes, not data
+SHAPE_INPUTS = {"Pad": (1, 2), "Resize": (1, 2, 3), "Reshape": (1,), "Slice": (1, 2, 3, 4),
+                "ConstantOfShape": (0,), "Expand": (1,), "Tile": (1,), "Upsample": (1,)}
+
+
+def shape_arithmetic(model: onnx.ModelProto) -> list[str]:
+    """Names of the nodes that compute sizes, pads or shapes (every node upstream of such an input).
+
+    Some of that arithmetic runs on float tensors (timm's TF-"same" padding: ``ceil(size / stride)``);
+    quantizing it would corrupt the computed pads and shapes, so it stays float.
+    """
+    producer = {out: node for node in model.graph.node for out in node.output}
+    todo = [node.input[i] for node in model.graph.node for i in SHAPE_INPUTS.get(node.op_type, ())
+            if i < len(node.input) and node.input[i]]
+    found: dict[str, None] = {}
+    while todo:
+        node = producer.get(todo.pop())
+        if node is not None and node.name not in found:
+            found[node.name] = None
+            if node.op_type not in ("Shape", "Size"):  # they read only the size of their data input
+                todo.extend(i for i in node.input if i)
+    return list(found)
 
 
 def _objects(r: Record) -> list[tuple[float, float, float, float]]:

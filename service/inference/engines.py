@@ -103,14 +103,16 @@ class TorchEngine(Engine):
         return x.pin_memory().to(self.device, non_blocking=True) if self.cuda else x
 
     def _forward(self, x: Any) -> list[np.ndarray]:
+        from service.inference.torch_cuda import as_list  # torch only where the torch engine runs
+
         torch = self.torch
         with self.lock, torch.inference_mode():
             if self.runner is not None:
                 outs = self.runner(x.float().contiguous(memory_format=torch.channels_last))
             else:
                 with torch.autocast("cuda", dtype=torch.float16, enabled=self.cuda):
-                    out = self.model(x.contiguous(memory_format=torch.channels_last) if self.cuda else x)
-                outs = list(out) if isinstance(out, list | tuple) else [out]
+                    outs = as_list(self.model(x.contiguous(memory_format=torch.channels_last)
+                                              if self.cuda else x))
             return [o.float().cpu().numpy() for o in outs]
 
     def run_all(self, batch: np.ndarray) -> list[np.ndarray]:

@@ -9,6 +9,11 @@ from typing import Any
 from torch import nn
 
 
+def as_list(out: Any) -> list[Any]:
+    """A model's output(s) as a list (onnx2torch graphs return tuples, smp models one tensor)."""
+    return list(out) if isinstance(out, list | tuple) else [out]
+
+
 def fold_batchnorm(module: nn.Module) -> int:
     """Fold every eval-mode ``BatchNorm2d`` that directly follows a ``Conv2d`` inside an ``nn.Sequential``
     into that convolution (the norm becomes ``Identity``); returns how many were folded.
@@ -50,7 +55,7 @@ class _Captured:
         # thread_local: other request threads may use the GPU while this one captures
         with torch.cuda.graph(self.graph, capture_error_mode="thread_local"):
             out = model(self.input)
-        self.outputs = list(out) if isinstance(out, list | tuple) else [out]
+        self.outputs = as_list(out)
 
     def __call__(self, x: Any) -> list[Any]:
         n = x.shape[0]
@@ -87,6 +92,5 @@ class GraphRunner:
                 self.eager = True
                 torch.cuda.synchronize()
         if graph is None:
-            out = self.model(x)
-            return list(out) if isinstance(out, list | tuple) else [out]
+            return as_list(self.model(x))
         return graph(x)

@@ -14,12 +14,7 @@ import numpy as np
 
 from service.core.detections import Detection, clip_box, ellipse_mask
 from service.errors import ConfigurationError
-from service.inference import engines
 from service.inference.engines import Engine
-
-
-def normalise(batch: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
-    return engines.normalise(batch, cfg["mean"], cfg["std"])
 
 
 def run_images(engine: Engine, images: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:

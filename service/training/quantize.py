@@ -20,8 +20,9 @@ import numpy as np
 import onnx
 
 from service.datasets import Record, load_records, select
+from service.inference.engines import normalise
 from service.inference.model_files import CONFIG, FACE_DETECTOR_INT8, INT8_ONNX, ONNX, read_config
-from service.inference.segmenters import fit_to_work_size, normalise, square_crops
+from service.inference.segmenters import fit_to_work_size, square_crops
 
 FORMAT = "QDQ, per-channel int8 weights, uint8 activations (MinMax)"
 FACE_INT8 = Path(FACE_DETECTOR_INT8).name
@@ -96,16 +97,18 @@ def _objects(r: Record) -> list[tuple[float, float, float, float]]:
 def _feeder(cfg: dict) -> Callable[[Record], dict[str, np.ndarray] | None]:
     """Model input for one calibration image, as serving builds it: the whole frame at the working size
     (plate finders) or crops around the image's annotated objects (crop models)."""
+    stats = cfg["mean"], cfg["std"]
     if cfg["role"] == "plates":
         work_size = int(cfg.get("work_size", 960))
-        return lambda r: {"image": normalise(fit_to_work_size(_rgb(r.image), work_size)[0][None], cfg)}
+        return lambda r: {"image": normalise(fit_to_work_size(_rgb(r.image), work_size)[0][None], *stats)}
     size, context = int(cfg["input_size"]), float(cfg["context"])
 
     def crops(r: Record) -> dict[str, np.ndarray] | None:
         boxes = _objects(r)
         if not boxes:
             return None
-        return {"image": normalise(np.stack(square_crops(_rgb(r.image), boxes[:8], size, context)[0]), cfg)}
+        crops_of_image = square_crops(_rgb(r.image), boxes[:8], size, context)[0]
+        return {"image": normalise(np.stack(crops_of_image), *stats)}
 
     return crops
 

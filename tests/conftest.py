@@ -21,17 +21,22 @@ SHARED_DATA = Path(os.environ.get("VEIL_SHARED_DATA", ROOT.parent / "shared" / "
 MODELS = ROOT / "models"
 
 
+FINDERS = ("plates", "face-finder")
+
+
 def tiny_config(role: str, arch: str) -> dict:
+    finder = role in FINDERS
     cfg = {"role": role, "architecture": arch, "encoder": "mobilenet_v2", "threshold": 0.5,
-           "mean": MEAN, "std": STD, "input_size": 128 if role == "plates" else 64,
+           "mean": MEAN, "std": STD, "input_size": 128 if finder else 64,
            "decoder_channels": [16, 16, 16, 8, 8] if arch == "unet" else 16}
-    cfg.update({"work_size": 256} if role == "plates" else {"context": 1.5})
+    cfg.update({"work_size": 256} if finder else {"context": 1.5})
     return cfg
 
 
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory) -> Path:
-    """Every role × both backends, untrained, saved like real model directories (ONNX included)."""
+    """Every role × both backends and the face finder, untrained, saved like real model directories (ONNX
+    included)."""
     import torch
 
     torch.manual_seed(0)
@@ -40,6 +45,12 @@ def tiny_models_dir(tmp_path_factory) -> Path:
         for arch in ("unet", "deeplabv3plus"):
             cfg = tiny_config(role, arch)
             save_model_dir(build_model(cfg).eval(), cfg, root / f"{role}-{arch}")
+    cfg = tiny_config("face-finder", "unet")
+    finder = build_model(cfg).eval()
+    head = finder.segmentation_head[0]  # silent: an untrained finder would propose faces everywhere
+    torch.nn.init.zeros_(head.weight)
+    torch.nn.init.constant_(head.bias, -20.0)
+    save_model_dir(finder, cfg, root / "face-finder")
     return root
 
 

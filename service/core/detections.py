@@ -44,6 +44,17 @@ def union(dets: list[Detection]) -> Detection:
     return Detection(dets[0].cls, max(d.score for d in dets), (x1, y1, x2, y2), mask)
 
 
+def crop_to(det: Detection, box: tuple[int, int, int, int]) -> np.ndarray:
+    """``det``'s mask over the integer window ``box`` (False where it has none)."""
+    x1, y1, x2, y2 = box
+    out = np.zeros((y2 - y1, x2 - x1), bool)
+    dx1, dy1, dx2, dy2 = det.box
+    ix1, iy1, ix2, iy2 = max(x1, dx1), max(y1, dy1), min(x2, dx2), min(y2, dy2)
+    if ix2 > ix1 and iy2 > iy1:
+        out[iy1 - y1:iy2 - y1, ix1 - x1:ix2 - x1] = det.mask[iy1 - dy1:iy2 - dy1, ix1 - dx1:ix2 - dx1]
+    return out
+
+
 def clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:
     x1, y1, x2, y2 = box
     return (int(max(0, np.floor(x1))), int(max(0, np.floor(y1))),

@@ -33,16 +33,34 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
     if "faces" in opts.classes:
         low = opts.face_threshold * (CONFIRM_FACTOR if confirm else 1.0)
         with timer.stage("detect"):
-            proposals = models.face_detector.detect_many(frames, low, models.face_work_size)
+            proposals = face_proposals(models, frames, low)
         with timer.stage("segment"):
-            for out, rgb, boxes in zip(found, frames, proposals, strict=True):
-                out += backend.faces.refine(rgb, boxes, confirm_below=opts.face_threshold)
+            for out, rgb, (boxes, unsure, hints) in zip(found, frames, proposals, strict=True):
+                out += backend.faces.refine(rgb, boxes, confirm_below=opts.face_threshold, unsure=unsure,
+                                            hints=hints)
     if "plates" in opts.classes:
         with timer.stage("segment"):
             plates = backend.plates.find_many(frames, opts.plate_threshold, models.plate_work_size)
             for out, rgb, dets in zip(found, frames, plates, strict=True):
                 out += backend.plate_shapes.refine(rgb, dets)
     return found
+
+
+def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float
+                   ) -> list[tuple[np.ndarray, np.ndarray, list[Detection | None] | None]]:
+    """Per frame: face boxes + scores (N×5) from the detector, then the face finder's where it has one
+    the detector lacks; which of them the crop model must confirm (the finder's unsure ones); and per
+    box the finder's shape of it, if any."""
+    boxes = models.face_detector.detect_many(frames, threshold, models.face_work_size)
+    finder = models.face_finder
+    if finder is None:
+        return [(b, np.zeros(len(b), bool), None) for b in boxes]
+    out = []
+    for known, (rows, hints) in zip(boxes, finder.proposals(frames, boxes, finder.threshold), strict=True):
+        unsure = np.arange(len(rows)) >= len(known)
+        unsure[unsure] = rows[unsure, 4] < finder.sure
+        out.append((rows, unsure, hints))
+    return out
 
 
 def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER

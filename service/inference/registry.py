@@ -1,4 +1,5 @@
-"""The loaded model set: the face detector plus, per backend, a face refiner, a plate finder and shaper.
+"""The loaded model set: the face detector and face finder plus, per backend, a face refiner, a plate
+finder and shaper.
 
 Backends are looked up by name (``models/<role>-<backend>/``); nothing branches on the architecture.
 """
@@ -13,7 +14,7 @@ from service.inference.devices import Runtime
 from service.inference.engines import make_engine
 from service.inference.face_detector import CenterFace
 from service.inference.model_files import FACE_DETECTOR_INT8, read_config
-from service.inference.segmenters import FaceRefiner, PlateFinder, PlateShaper
+from service.inference.segmenters import FaceFinder, FaceRefiner, PlateFinder, PlateShaper
 
 BACKENDS = ("unet", "deeplabv3plus")
 FRAME_BATCH = {"cpu": 1, "cuda": 8}
@@ -34,6 +35,7 @@ class ModelSet:
     face_work_size: int = 960
     plate_work_size: int | None = None  # None: each plate model's own ``work_size``
     runtime: Runtime = field(default_factory=lambda: Runtime("cpu", "onnx"))
+    face_finder: FaceFinder | None = None  # second face proposal source (``models/face-finder``)
     frame_batch: int = 1  # video frames detected per model run (batches feed a GPU)
 
     def backend(self, name: str) -> Backend:
@@ -47,21 +49,26 @@ ROLES = {"faces": ("faces", FaceRefiner), "plates": ("plates", PlateFinder),
          "plate_shapes": ("plate-shapes", PlateShaper)}
 
 
+FACE_FINDER = "face-finder"
+
+
+def load_role(model_dir: Path, role: str, cls, runtime: Runtime):
+    cfg = read_config(model_dir)
+    if cfg.get("role") != role:
+        raise ConfigurationError(f"{model_dir} is not a {role} model")
+    return cls(make_engine(runtime, model_dir), cfg)
+
+
 def load_backend(models_dir: Path, name: str, runtime: Runtime) -> Backend:
-    parts = {}
-    for field_name, (role, cls) in ROLES.items():
-        model_dir = models_dir / f"{role}-{name}"
-        cfg = read_config(model_dir)
-        if cfg.get("role") != role:
-            raise ConfigurationError(f"{model_dir} is not a {role} model")
-        parts[field_name] = cls(make_engine(runtime, model_dir), cfg)
-    return Backend(**parts)
+    return Backend(**{field_name: load_role(models_dir / f"{role}-{name}", role, cls, runtime)
+                      for field_name, (role, cls) in ROLES.items()})
 
 
 def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime: Runtime | None = None,
                 face_work_size: int = 960, plate_work_size: int | None = None,
-                frame_batch: int | None = None) -> ModelSet:
-    """Load every requested backend or fail: a missing model is a start-up error, never a silent skip."""
+                frame_batch: int | None = None, face_finder: bool = True) -> ModelSet:
+    """Load every requested backend (and the face finder unless turned off) or fail: a missing model is
+    a start-up error, never a silent skip."""
     models_dir = Path(models_dir)
     runtime = runtime or Runtime("cpu", "onnx")
     return ModelSet(
@@ -71,4 +78,6 @@ def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime:
         plate_work_size=plate_work_size,
         runtime=runtime,
         frame_batch=frame_batch or FRAME_BATCH[runtime.device],
+        face_finder=load_role(models_dir / FACE_FINDER, FACE_FINDER, FaceFinder, runtime) if face_finder
+        else None,
     )

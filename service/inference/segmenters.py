@@ -1,6 +1,7 @@
-"""The three segmentation roles, each over any engine and either architecture.
+"""The segmentation roles, each over any engine and either architecture.
 
 * ``PlateFinder`` segments the whole frame at a working size; connected parts become plates.
+* ``FaceFinder`` does the same for faces: proposals beside the face detector's (masked, small faces).
 * ``PlateShaper`` re-segments a square crop around each found plate: the plate's exact shape.
 * ``FaceRefiner`` segments a square crop around each face proposal into the face's pixel mask.
 """
@@ -12,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from service.core.detections import Detection, clip_box, ellipse_mask
+from service.core.detections import Detection, clip_box, crop_to, ellipse_mask, union
 from service.errors import ConfigurationError
 from service.inference.engines import Engine
 
@@ -83,7 +84,11 @@ class CropModel:
         return out
 
 
-class PlateFinder:
+class Finder:
+    """Segments whole frames at a working size; each connected part becomes one ``cls`` object."""
+
+    cls = ""
+
     def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
         self.engine = engine
         self.cfg = cfg
@@ -110,17 +115,17 @@ class PlateFinder:
         return self.probabilities([rgb], work_size)[0]
 
     def find(self, rgb: np.ndarray, threshold: float, work_size: int | None = None) -> list[Detection]:
-        return self._plates(*self.probability(rgb, work_size), threshold, rgb.shape[:2])
+        return self._objects(*self.probability(rgb, work_size), threshold, rgb.shape[:2])
 
     def find_many(self, frames: list[np.ndarray], threshold: float, work_size: int | None = None
                   ) -> list[list[Detection]]:
         """``find`` for frames of one shape, the model run once on all of them."""
         if not frames:
             return []
-        return [self._plates(prob, scale, threshold, f.shape[:2])
+        return [self._objects(prob, scale, threshold, f.shape[:2])
                 for f, (prob, scale) in zip(frames, self.probabilities(frames, work_size), strict=True)]
 
-    def _plates(self, prob: np.ndarray, scale: float, threshold: float, shape: tuple[int, ...]
+    def _objects(self, prob: np.ndarray, scale: float, threshold: float, shape: tuple[int, ...]
                 ) -> list[Detection]:
         h, w = shape[:2]
         binary = (prob > threshold).astype(np.uint8)
@@ -140,8 +145,62 @@ class PlateFinder:
                 continue
             size = (box[2] - box[0], box[3] - box[1])
             mask = cv2.resize(part.astype(np.uint8), size, interpolation=cv2.INTER_LINEAR) > 0
-            found.append(Detection("plates", score, box, mask))
+            found.append(Detection(self.cls, score, box, mask))
         return found
+
+
+class PlateFinder(Finder):
+    cls = "plates"
+
+
+class FaceFinder(Finder):
+    cls = "faces"
+
+    def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
+        super().__init__(engine, cfg)
+        self.threshold = float(cfg.get("threshold", 0.5))
+        # proposals scoring under ``sure`` are kept only where the face crop model confirms them
+        sure = cfg.get("sure")
+        self.sure = float("inf") if sure is None else float(sure)
+
+    def proposals(self, frames: list[np.ndarray], known: list[np.ndarray], threshold: float,
+                  work_size: int | None = None) -> list[tuple[np.ndarray, list[Detection | None]]]:
+        """Per frame: the ``known`` boxes followed by the faces found here that none of them overlaps
+        (N×5, boxes + scores), and per box the found parts overlapping it as one shape hint (or None).
+
+        The finder learnt whole faces (a worn medical mask included), so its parts widen the crop model's
+        masks where that model only sees skin.
+        """
+        out = []
+        for found, boxes in zip(self.find_many(frames, threshold, work_size), known, strict=True):
+            hits = _overlaps([d.box for d in found], boxes)  # found part × known box
+            new = [d for d, row in zip(found, hits, strict=True) if not row.any()]
+            hints = [_union([d for d, hit in zip(found, hits[:, j], strict=True) if hit])
+                     for j in range(len(boxes))] + new
+            rows = np.concatenate([np.asarray(boxes, np.float32).reshape(-1, 5),
+                                   np.float32([(*d.box, d.score) for d in new]).reshape(-1, 5)])
+            out.append((rows, hints))
+        return out
+
+
+def _union(parts: list[Detection]) -> Detection | None:
+    return union(parts) if parts else None
+
+
+def _overlaps(found: list[tuple[int, int, int, int]], boxes: np.ndarray, iou: float = 0.3) -> np.ndarray:
+    """found × boxes: IoU ≥ ``iou``, or the found box's centre inside the other."""
+    if not len(found) or not len(boxes):
+        return np.zeros((len(found), len(boxes)), bool)
+    f = np.asarray(found, np.float32)[:, None, :]
+    b = np.asarray(boxes, np.float32)[None, :, :4]
+    iw = np.clip(np.minimum(f[..., 2], b[..., 2]) - np.maximum(f[..., 0], b[..., 0]), 0, None)
+    ih = np.clip(np.minimum(f[..., 3], b[..., 3]) - np.maximum(f[..., 1], b[..., 1]), 0, None)
+    inter = iw * ih
+    area = ((f[..., 2] - f[..., 0]) * (f[..., 3] - f[..., 1])
+            + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]))
+    cx, cy = (f[..., 0] + f[..., 2]) / 2, (f[..., 1] + f[..., 3]) / 2
+    inside = (b[..., 0] <= cx) & (cx <= b[..., 2]) & (b[..., 1] <= cy) & (cy <= b[..., 3])
+    return (inter >= iou * np.maximum(area - inter, 1e-6)) | inside
 
 
 AGREE = 0.5  # share of the finder's mask the shaped mask must cover to replace it
@@ -191,21 +250,26 @@ class FaceRefiner(CropModel):
         super().__init__(engine, cfg, default_context=1.5)
 
     def refine(self, rgb: np.ndarray, proposals: np.ndarray, batch: int = 16,
-               confirm_below: float = 0.0) -> list[Detection]:
+               confirm_below: float = 0.0, unsure: np.ndarray | None = None,
+               hints: list[Detection | None] | None = None) -> list[Detection]:
         """One mask per proposal; falls back to the box's ellipse where the crop model finds too little.
 
-        Proposals scoring under ``confirm_below`` are kept only where the crop model finds a face.
+        Proposals scoring under ``confirm_below``, and those flagged ``unsure``, are kept only where the
+        crop model finds a face. A proposal's ``hints`` mask (another model's view of it) is added to
+        what the crop model masks.
         """
         windows = self.masks(rgb, [tuple(float(v) for v in p[:4]) for p in proposals], batch)
+        unsure = np.zeros(len(proposals), bool) if unsure is None else unsure
+        hints = [None] * len(proposals) if hints is None else hints
         found = []
-        for (box, local), prop in zip(windows, proposals, strict=True):
+        for (box, local), prop, check, hint in zip(windows, proposals, unsure, hints, strict=True):
             x1, y1, x2, y2 = box
             if x2 <= x1 or y2 <= y1:
                 continue
             px1, py1, px2, py2 = (float(v) for v in prop[:4])
             ellipse = ellipse_mask(box, (px1, py1, px2, py2))
             covered = (local & ellipse).sum() / max(1, ellipse.sum())
-            if prop[4] < confirm_below and covered < CONFIRM:
+            if (check or prop[4] < confirm_below) and covered < CONFIRM:
                 continue  # a low-confidence proposal the crop model does not confirm
             if covered < 0.3:
                 local = local | ellipse  # fail closed: a proposal always yields a face-sized mask
@@ -214,5 +278,7 @@ class FaceRefiner(CropModel):
                 cx, cy = (px1 + px2) / 2, (py1 + py2) / 2
                 rx, ry = (px2 - px1) * CORE / 2, (py2 - py1) * CORE / 2
                 local = local | ellipse_mask(box, (cx - rx, cy - ry, cx + rx, cy + ry))
+            if hint is not None:
+                local = local | crop_to(hint, box)
             found.append(Detection("faces", float(prop[4]), box, local))
         return found

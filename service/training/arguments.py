@@ -17,6 +17,9 @@ ROLE_DEFAULTS = {
               "negative_threshold": 0.1},
     # plate shape refiner: a square crop of ``context`` × the long side of a found plate's box
     "plate-shapes": {"size": 128, "batch": 16, "context": 1.35, "context_range": (1.15, 1.6)},
+    # full-frame face proposals beside CenterFace (masked and small faces it misses); one face per window
+    # rescaled to ``widths`` px wide
+    "face-finder": {"size": 256, "batch": 8, "context": None, "widths": (8, 160)},
 }
 
 
@@ -32,6 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--budget-seconds", type=float, default=0,
+                   help="shorten the schedule (cosine fitted after 200 steps) to end within this time")
+    p.add_argument("--workers", type=int, default=1, help="threads drawing training samples (feed a GPU)")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--no-pretrained", dest="pretrained", action="store_false")
     p.add_argument("--init", default="",

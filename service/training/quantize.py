@@ -96,9 +96,9 @@ def _objects(r: Record) -> list[tuple[float, float, float, float]]:
 
 def _feeder(cfg: dict) -> Callable[[Record], dict[str, np.ndarray] | None]:
     """Model input for one calibration image, as serving builds it: the whole frame at the working size
-    (plate finders) or crops around the image's annotated objects (crop models)."""
+    (finders: plates, faces) or crops around the image's annotated objects (crop models)."""
     stats = cfg["mean"], cfg["std"]
-    if cfg["role"] == "plates":
+    if "work_size" in cfg:
         work_size = int(cfg.get("work_size", 960))
         return lambda r: {"image": normalise(fit_to_work_size(_rgb(r.image), work_size)[0][None], *stats)}
     size, context = int(cfg["input_size"]), float(cfg["context"])
@@ -117,9 +117,11 @@ def quantize(model_dir: Path, datasets: list[Path], images: int = 48, seed: int 
     """int8 export of one of our model directories, written next to its ``model.onnx``."""
     cfg = read_config(model_dir)
     out = Path(model_dir) / INT8_ONNX
-    # DeepLabV3+'s dynamic resize defeats symbolic shape inference; ONNX's own inference suffices.
+    # DeepLabV3+'s dynamic resize and timm's TF-"same" padding defeat symbolic shape inference; ONNX's
+    # own inference suffices.
+    symbolic = cfg["architecture"] != "deeplabv3plus" and not cfg["encoder"].startswith("tu-")
     cfg["int8"] = _calibrate(Path(model_dir) / ONNX, out, datasets, images, seed, _feeder(cfg),
-                             symbolic_shapes=cfg["architecture"] != "deeplabv3plus")
+                             symbolic_shapes=symbolic)
     (Path(model_dir) / CONFIG).write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
     return out
 

@@ -1,4 +1,4 @@
-"""Training crops for the two roles: full-frame plate finding and face-crop shape refinement.
+"""Training crops: full-frame finding (plates, faces) and crop shape refinement (faces, plates).
 
 Images are loaded once into memory; each draw warps a random window straight from the source
 (scale, shift) so small and large objects are seen at every size the service will meet.
@@ -7,6 +7,7 @@ Images are loaded once into memory; each draw warps a random window straight fro
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -37,11 +38,27 @@ class Sample:
     mask: np.ndarray  # HxW uint8 0/1
 
 
-class PlateSampler:
-    """Windows of street scenes; most centre a plate rescaled to 12–200 px wide, some are random.
+def plate_quads(record: Record) -> list[np.ndarray]:
+    return record.plates
 
-    Also: plates copy-pasted onto plate-free scenes (new backgrounds, small sizes), and windows centred
-    on hard negatives (places where an earlier model fired on a plate-free scene).
+
+def face_ellipses(record: Record) -> list[np.ndarray]:
+    """Each face box's inscribed ellipse as a polygon (a face box is not a face's shape)."""
+    polys = []
+    for x1, y1, x2, y2 in record.faces:
+        centre = (int(round((x1 + x2) / 2 * 8)), int(round((y1 + y2) / 2 * 8)))
+        axes = (max(1, int(round((x2 - x1) * 4))), max(1, int(round((y2 - y1) * 4))))
+        # 3 fractional bits: small faces keep their sub-pixel size
+        polys.append(cv2.ellipse2Poly(centre, axes, 0, 0, 360, 10).astype(np.float32) / 8)
+    return polys
+
+
+class PlateSampler:
+    """Windows of scenes; most centre one object (a plate by default) rescaled to ``widths`` px wide,
+    some are random.
+
+    Also: plates copy-pasted onto object-free scenes (new backgrounds, small sizes), and windows centred
+    on hard negatives (places where an earlier model fired on an object-free scene).
     """
 
     def __init__(
@@ -51,12 +68,15 @@ class PlateSampler:
         size: int = 256,
         hard: dict[int, list[tuple[int, int, int, int]]] | None = None,
         paste: float = 0.0,
+        objects: Callable[[Record], list[np.ndarray]] = plate_quads,
+        widths: tuple[float, float] = (12, 200),
     ) -> None:
         self.size = size
-        self.items = [(_read_rgb(r.image), r.plates) for r in records]
+        self.items = [(_read_rgb(r.image), objects(r)) for r in records]
         self.negatives = [_read_rgb(r.image) for r in negatives]
         self.hard = {i: c for i, c in (hard or {}).items() if c}
         self.paste = paste
+        self.widths = widths
 
     def draw(self, rng: np.random.Generator) -> Sample:
         s = self.size
@@ -75,7 +95,7 @@ class PlateSampler:
             if plates and rng.random() < 0.85:
                 p = plates[rng.integers(len(plates))]
                 width = float(np.ptp(p[:, 0])) or 1.0
-                target = math.exp(rng.uniform(math.log(12), math.log(200)))
+                target = math.exp(rng.uniform(*np.log(self.widths)))
                 scale = float(np.clip(target / width, 0.15, 8.0))
         h, w = img.shape[:2]
         sw, sh = w * scale, h * scale

@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -85,24 +86,47 @@ def _face_sampler(args: argparse.Namespace, data: Path, size: int):
                      f"every labelled face on faces_fmd_train:train, p={args.negatives}"]
 
 
-SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler}
+def _face_finder_sampler(args: argparse.Namespace, data: Path, size: int):
+    from service.training.samplers import face_ellipses
+
+    scenes = select(load_records(data / "faces_fmd_train"), "train")
+    lo, hi = ROLE_DEFAULTS["face-finder"]["widths"]
+    # no negative scenes: the plate sets' street scenes hold faces nobody labelled
+    return PlateSampler(scenes, [], size=size, objects=face_ellipses, widths=(lo, hi)), [
+        f"faces_fmd_train:train(hash) (scene windows, one face rescaled to {lo}–{hi} px wide, "
+        "ellipse targets inscribed in the boxes)"]
 
 
-def to_tensor(batch: list[np.ndarray]) -> torch.Tensor:
-    x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).float() / 255.0
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
+SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler,
+            "face-finder": _face_finder_sampler}
+FINDERS = {"plates": 960, "face-finder": 640}
+"""Full-frame roles and their default working size (long side)."""
+
+
+def to_tensor(batch: list[np.ndarray], device: str = "cpu") -> torch.Tensor:
+    x = torch.from_numpy(np.stack(batch)).to(device).permute(0, 3, 1, 2).float() / 255.0
+    mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, device=device).view(1, 3, 1, 1)
     return (x - mean) / std
 
 
 def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """BCE (positives weighted: a missed pixel is a leak) plus soft Dice."""
-    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=torch.tensor(2.0))
+    bce = F.binary_cross_entropy_with_logits(logits, target,
+                                             pos_weight=torch.tensor(2.0, device=logits.device))
     prob = torch.sigmoid(logits)
     inter = (prob * target).sum(dim=(1, 2, 3))
     denom = prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
     dice = 1 - (2 * inter + 1) / (denom + 1)
     return bce + dice.mean()
+
+
+def draw_batch(sampler, rng: np.random.Generator, batch: int, pool=None) -> list:
+    """``batch`` samples; with a thread pool, each drawn from its own child of ``rng`` (same seed, same
+    batches whatever the pool's size)."""
+    if pool is None:
+        return [sampler.draw(rng) for _ in range(batch)]
+    return list(pool.map(sampler.draw, rng.spawn(batch)))
 
 
 def train(args: argparse.Namespace) -> Path:
@@ -121,7 +145,7 @@ def train(args: argparse.Namespace) -> Path:
         "mean": MEAN,
         "std": STD,
         **({"context": context} if (context := ROLE_DEFAULTS[args.role]["context"]) else {}),
-        **({"work_size": 960} if args.role == "plates" else {}),
+        **({"work_size": FINDERS[args.role]} if args.role in FINDERS else {}),
     }
     model = build_model(cfg)
     if args.init:
@@ -132,18 +156,22 @@ def train(args: argparse.Namespace) -> Path:
         init = {"fine_tuned_from": str(args.init), "previous_training": previous.get("training")}
     else:
         init = ENCODERS[args.encoder][1](model) if args.pretrained else None
+    device = args.device
+    torch.backends.cudnn.benchmark = device == "cuda"  # crops of one size: pick the fastest kernels once
+    model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "checkpoint.pt"
     start = 0
     if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        state = torch.load(ckpt, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         start = state["step"]
         rng = state["rng"]
     warmup = 50
+    pool = ThreadPoolExecutor(args.workers) if args.workers > 1 else None
     t0 = time.time()
     running = 0.0
     model.train()
@@ -151,29 +179,39 @@ def train(args: argparse.Namespace) -> Path:
         lr = args.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
         for group in opt.param_groups:
             group["lr"] = lr
-        samples = [sampler.draw(rng) for _ in range(batch)]
-        x = to_tensor([s.image for s in samples])
-        y = torch.from_numpy(np.stack([s.mask for s in samples])).float().unsqueeze(1)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        samples = draw_batch(sampler, rng, batch, pool)
+        x = to_tensor([s.image for s in samples], device)
+        y = torch.from_numpy(np.stack([s.mask for s in samples])).to(device).float().unsqueeze(1)
+        with torch.autocast(device, dtype=torch.bfloat16):
             logits = model(x)
         loss = loss_fn(logits.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         running = 0.98 * running + 0.02 * loss.item() if step > start else loss.item()
+        if args.budget_seconds and step + 1 == start + 100:
+            t100 = time.time()
+        if args.budget_seconds and step + 1 == start + 200:
+            # fit the schedule into the time budget, at the speed of steps 100-200 (past warm-up: the
+            # first GPU steps pick kernels and run several times slower)
+            per_step = (time.time() - t100) / 100
+            left = args.budget_seconds - (time.time() - t0)
+            args.steps = min(args.steps, step + 1 + int(left / per_step))
         if (step + 1) % 50 == 0:
             print(f"step {step + 1}/{args.steps} loss {running:.4f} lr {lr:.2e} "
                   f"{(time.time() - t0) / (step + 1 - start):.2f}s/step", flush=True)
         if (step + 1) % args.checkpoint_every == 0 or step + 1 == args.steps:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1,
                         "rng": rng}, ckpt)
+        if step + 1 == args.steps:  # a time budget may have shortened the schedule
+            break
     cfg["training"] = {
         "command": "veil train " + " ".join(args.argv),
         "steps": args.steps, "batch": batch, "crop": size, "lr": args.lr, "seed": args.seed,
         "data": sources, "encoder_init": init, "final_loss": round(running, 4),
         "wall_seconds_last_leg": round(time.time() - t0),
     }
-    model.eval()
+    model.eval().cpu()
     save_model_dir(model, cfg, out)
     ckpt.unlink(missing_ok=True)
     print(json.dumps(cfg["training"], indent=2))

@@ -44,6 +44,21 @@ def test_missing_files_fail_loudly(tmp_path, tiny_models_dir):
         make_engine(Runtime("cpu", "tensorrt", 1), tmp_path)
 
 
+def test_the_face_finder_is_required_unless_turned_off(tmp_path, tiny_models_dir):
+    import shutil
+
+    from service.inference.registry import load_models
+
+    for name in ("faces-unet", "plates-unet", "plate-shapes-unet"):
+        shutil.copytree(tiny_models_dir / name, tmp_path / name)
+    with pytest.raises(ConfigurationError, match="face-finder"):
+        load_models(tmp_path, ("unet",), CPU_ONNX)
+    assert load_models(tmp_path, ("unet",), CPU_ONNX, face_finder=False).face_finder is None
+    shutil.copytree(tiny_models_dir / "plates-unet", tmp_path / "face-finder")
+    with pytest.raises(ConfigurationError, match="not a face-finder model"):
+        load_models(tmp_path, ("unet",), CPU_ONNX)
+
+
 def _quantized_copy(tiny_models_dir, tmp_path, name: str, objects: list[dict]):
     """A copy of a tiny model quantized on generated noise images, one per entry of ``objects``."""
     import shutil

@@ -143,3 +143,61 @@ def test_a_logit_bias_moves_the_operating_point_of_a_finder():
     rgb = np.zeros((64, 96, 3), np.uint8)
     assert len(PlateFinder(_Logits(logits), cfg).find(rgb, 0.3)) == 1
     assert PlateFinder(_Logits(logits), {**cfg, "logit_bias": -1.0}).find(rgb, 0.3) == []
+
+
+def _face_finder(cfg=None):
+    from service.inference.segmenters import FaceFinder
+
+    logits = np.full((64, 96), -10.0, np.float32)
+    logits[10:30, 10:26] = 3.0  # a face the detector also proposed
+    logits[30:50, 60:76] = 3.0  # a face only the finder sees
+    return FaceFinder(_Logits(logits), {"mean": [0, 0, 0], "std": [1, 1, 1], "work_size": 96, **(cfg or {})})
+
+
+def test_the_face_finder_adds_the_faces_the_detector_missed_and_shapes_the_others():
+    rgb = np.zeros((64, 96, 3), np.uint8)
+    known = np.float32([[9, 11, 27, 31, 0.8]])
+    ((rows, hints),) = _face_finder().proposals([rgb], [known], 0.5)
+    assert rows.shape == (2, 5) and np.array_equal(rows[0], known[0])
+    assert tuple(rows[1, :4]) == (60, 30, 76, 50) and rows[1, 4] > 0.9
+    assert hints[0].box == (10, 10, 26, 30) and hints[0].mask.all()  # the finder's view of the known face
+    assert hints[1].box == (60, 30, 76, 50)
+    ((rows, hints),) = _face_finder().proposals([rgb], [np.zeros((0, 5), np.float32)], 0.5)
+    assert len(rows) == len(hints) == 2
+    far = np.float32([[80, 2, 90, 8, 0.8]])
+    ((rows, hints),) = _face_finder().proposals([rgb], [far], 0.5)
+    assert len(rows) == 3 and hints[0] is None
+
+
+def test_a_hint_widens_the_crop_models_mask_within_its_window():
+    from service.core.detections import Detection
+    from service.inference.segmenters import FaceRefiner
+
+    refiner = FaceRefiner(_Plate(slice(0, 0), slice(0, 0)), {"input_size": 64, "context": 2.0,
+                                                            "mean": [0, 0, 0], "std": [1, 1, 1]})
+    rgb = np.zeros((120, 140, 3), np.uint8)
+    prop = np.float32([[50, 50, 70, 70, 0.9]])  # window 40..80
+    hint = Detection("faces", 0.9, (45, 60, 95, 75), np.ones((15, 50), bool))
+    (plain,) = refiner.refine(rgb, prop)
+    (hinted,) = refiner.refine(rgb, prop, hints=[hint])
+    assert plain.box == hinted.box == (40, 40, 80, 80)
+    assert hinted.mask[20:35, 5:40].all()  # the hint, cut at the window's edge
+    assert hinted.mask.sum() > plain.mask.sum()
+    assert (hinted.mask | plain.mask).sum() == hinted.mask.sum()  # nothing the crop model had is lost
+
+
+def test_unsure_proposals_need_the_crop_models_confirmation(default_models):
+    rgb, boxes = _street()
+    refiner = default_models.backend("unet").faces
+    x1, y1, x2, y2 = boxes[0]
+    face = np.float32([[x1, y1, x2, y2, 0.9]])
+    assert len(refiner.refine(rgb, face, unsure=np.array([True]))) == 1
+    wall = np.full((200, 200, 3), 128, np.uint8)
+    flat = np.float32([[60, 60, 120, 130, 0.9]])
+    assert refiner.refine(wall, flat, unsure=np.array([True])) == []
+    assert len(refiner.refine(wall, flat, unsure=np.array([False]))) == 1
+
+
+def test_a_sure_finder_proposal_skips_confirmation():
+    assert _face_finder().sure == float("inf")
+    assert _face_finder({"sure": 0.9}).sure == 0.9

@@ -108,3 +108,21 @@ def test_plate_shape_negatives_are_crops_of_finder_mistakes_with_nothing_to_mask
                                 negative_share=1.0)
     s = sampler.draw(np.random.default_rng(4))
     assert s.image.shape == (64, 64, 3) and s.mask.sum() == 0
+
+
+def test_face_ellipses_fill_their_boxes_and_train_a_finder(tmp_path):
+    from service.training.samplers import face_ellipses
+
+    faces = [[40.0, 60.0, 80.0, 110.0], [200.0, 30.0, 210.5, 43.0]]
+    rec = Record(_scene(tmp_path / "f.png"), 320, 240, faces=faces)
+    for poly, (x1, y1, x2, y2) in zip(face_ellipses(rec), faces, strict=True):
+        assert abs(poly[:, 0].min() - x1) < 0.2 and abs(poly[:, 0].max() - x2) < 0.2
+        assert abs(poly[:, 1].min() - y1) < 0.2 and abs(poly[:, 1].max() - y2) < 0.2
+    sampler = PlateSampler([rec], [], size=96, objects=face_ellipses, widths=(10, 40))
+    rng = np.random.default_rng(0)
+    draws = [sampler.draw(rng) for _ in range(20)]
+    assert sum(d.mask.any() for d in draws) >= 12  # most windows centre a face
+    for d in draws:  # an ellipse fills about π/4 of its box (less where the window cuts it)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(d.mask.astype(np.uint8))
+        for x, y, w, h, area in stats[1:]:
+            assert area <= w * h and (area > 0.5 * w * h or min(x, y) == 0 or max(x + w, y + h) == 96)

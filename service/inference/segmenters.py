@@ -159,14 +159,18 @@ class FaceFinder(Finder):
     def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
         super().__init__(engine, cfg)
         self.threshold = float(cfg.get("threshold", 0.5))
+        # a part found at ``threshold`` shapes the faces it overlaps; it proposes a new face only from
+        # ``propose_threshold`` (stricter: a new face costs pixels wherever it is wrong)
+        self.propose_threshold = float(cfg.get("propose_threshold", self.threshold))
         # proposals scoring under ``sure`` are kept only where the face crop model confirms them
         sure = cfg.get("sure")
         self.sure = float("inf") if sure is None else float(sure)
 
     def proposals(self, frames: list[np.ndarray], known: list[np.ndarray], threshold: float,
                   work_size: int | None = None) -> list[tuple[np.ndarray, list[Detection | None]]]:
-        """Per frame: the ``known`` boxes followed by the faces found here that none of them overlaps
-        (N×5, boxes + scores), and per box the found parts overlapping it as one shape hint (or None).
+        """Per frame: the ``known`` boxes followed by the faces found here (from ``propose_threshold``)
+        that none of them overlaps (N×5, boxes + scores), and per box the found parts overlapping it as
+        one shape hint (or None).
 
         The finder learnt whole faces (a worn medical mask included), so its parts widen the crop model's
         masks where that model only sees skin.
@@ -174,7 +178,8 @@ class FaceFinder(Finder):
         out = []
         for found, boxes in zip(self.find_many(frames, threshold, work_size), known, strict=True):
             hits = _overlaps([d.box for d in found], boxes)  # found part × known box
-            new = [d for d, row in zip(found, hits, strict=True) if not row.any()]
+            new = [d for d, row in zip(found, hits, strict=True)
+                   if not row.any() and d.score >= self.propose_threshold]
             hints = [_union([d for d, hit in zip(found, hits[:, j], strict=True) if hit])
                      for j in range(len(boxes))] + new
             rows = np.concatenate([np.asarray(boxes, np.float32).reshape(-1, 5),
@@ -242,6 +247,7 @@ class PlateShaper(CropModel):
 
 
 CORE = 0.7  # share of the proposal box (per axis) whose inscribed ellipse is always masked
+HINT_REACH = 1.3  # a shape hint counts inside this × the proposal box's ellipse
 CONFIRM = 0.5  # share of a low-confidence proposal's ellipse the crop model must mask to keep it
 
 
@@ -278,7 +284,9 @@ class FaceRefiner(CropModel):
                 cx, cy = (px1 + px2) / 2, (py1 + py2) / 2
                 rx, ry = (px2 - px1) * CORE / 2, (py2 - py1) * CORE / 2
                 local = local | ellipse_mask(box, (cx - rx, cy - ry, cx + rx, cy + ry))
-            if hint is not None:
-                local = local | crop_to(hint, box)
+            if hint is not None:  # near this face only: a finder part may run on into its neighbours
+                cx, cy = (px1 + px2) / 2, (py1 + py2) / 2
+                rx, ry = (px2 - px1) * HINT_REACH / 2, (py2 - py1) * HINT_REACH / 2
+                local = local | (crop_to(hint, box) & ellipse_mask(box, (cx - rx, cy - ry, cx + rx, cy + ry)))
             found.append(Detection("faces", float(prop[4]), box, local))
         return found

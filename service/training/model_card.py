@@ -22,9 +22,16 @@ ROLE_TEXT = {
                     "Where it disagrees with the finder, the finder's mask is kept (fail closed).",
     "faces": "Refines a CenterFace proposal: segments a square crop (`context` × the box) into the face's "
              "pixel mask (skin, eyes, nose, mouth; hair excluded).",
+    "face-finder": "Finds faces in the whole frame beside CenterFace (probability map at a working size, "
+                   "long side `work_size`; connected components become faces): a part that no CenterFace "
+                   "proposal overlaps becomes a new proposal (from `propose_threshold`; kept where the face "
+                   "crop model confirms it), and the parts overlapping a proposal are added to that face's "
+                   "mask within 1.3 × its box (a worn medical mask included: the crop model sees skin).",
 }
-CLASS_OF = {"plate-shapes": "plates"}  # the class a role's metrics are reported under
+CLASS_OF = {"plate-shapes": "plates", "face-finder": "faces"}  # the class a role's metrics are reported under
+SCALE = {"face-finder": "faces rescaled to 8–160 px wide"}  # default: plates rescaled to 12–200 px wide
 EXTRA_AUG = {"faces": ", downscale-upscale (small faces)", "plates": ", face scenes as negatives",
+             "face-finder": "; targets: the ellipse inscribed in each face box",
              "plate-shapes": ", each side of the plate's box jittered ±15 % (the finder's boxes are noisy), "
                              "downscale-upscale (small plates)"}
 
@@ -33,6 +40,13 @@ def _stage(t: dict) -> str:
     return (f"`{t.get('command', '?')}` — {t.get('steps')} steps × batch {t.get('batch')} of "
             f"{t.get('crop')}² crops, AdamW lr {t.get('lr')} (warm-up, cosine), seed {t.get('seed')}, "
             f"final smoothed loss {t.get('final_loss')}, wall time {t.get('wall_seconds_last_leg')} s")
+
+
+def _where(t: dict) -> str:
+    if "--device cuda" in t.get("command", ""):
+        return "bf16 autocast on a lent NVIDIA H200, samples drawn by CPU threads"
+    return ("bf16 autocast on a 2-core CPU, one thread, shared with the other training runs of the same "
+            "session")
 
 
 def _history(t: dict) -> tuple[dict, list[dict]]:
@@ -70,9 +84,9 @@ ImageNet normalisation; weights `model.safetensors` ({size_mb:.1f} MB), ONNX exp
 **Training data** (licences restrict reuse; this model inherits those limits):
 {data}
 
-**Training** (bf16 autocast on a 2-core CPU, one thread, shared with the other training runs of the
-same session; BCE (positives ×2) + Dice; augmentation: scale (plates rescaled to 12–200 px wide),
-perspective, rotation, motion/defocus blur, JPEG, noise, low light, colour shifts{EXTRA_AUG[cfg['role']]}).
+**Training** ({_where(t)}; BCE (positives ×2) + Dice; augmentation: scale
+({SCALE.get(cfg['role'], 'plates rescaled to 12–200 px wide')}), perspective, rotation, motion/defocus
+blur, JPEG, noise, low light, colour shifts{EXTRA_AUG[cfg['role']]}).
 Each stage starts from the previous one's weights (`--init`); reproduce them in order, pointing `--init`
 at the first stage's output:
 

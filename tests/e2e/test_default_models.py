@@ -67,3 +67,38 @@ def test_plates_on_the_uc3m_dev_split_are_covered(default_models, backend):
             total += 1
             covered += (mask & gt).sum() >= 0.8 * gt.sum()
     assert total >= 40 and covered / total >= 0.85, (covered, total)
+
+
+def test_the_face_finder_sees_the_faces_in_real_photos(default_models):
+    """The committed face finder on its own finds most labelled fixture faces, and little else."""
+    from service.inference.segmenters import _overlaps
+
+    seen, total = 0, 0
+    for name, boxes in fixture_faces().items():
+        rgb = np.asarray(Image.open(FIXTURES / name).convert("RGB"))
+        found = default_models.face_finder.find(rgb, default_models.face_finder.threshold)
+        hits = _overlaps([d.box for d in found], np.float32([[*b, 1] for b in boxes]))
+        seen, total = seen + hits.any(axis=0).sum(), total + len(boxes)
+        assert len(found) <= 2 * len(boxes) + 2, name
+    assert seen >= 0.75 * total, (seen, total)
+
+
+@pytest.mark.data
+def test_the_face_finder_raises_face_recall_on_the_held_back_crowds(default_models):
+    """Face-Mask-Detection dev (never trained on): more faces covered with the finder than without."""
+    from service.inference.devices import Runtime
+    from service.inference.registry import load_models
+    from tests.conftest import MODELS
+
+    data = need_shared_data()
+    records = [r for r in select(load_records(data / "faces_fmd_train"), "dev") if r.faces][:30]
+    alone = load_models(MODELS, ("unet",), Runtime("cpu", "onnx", 2, int8=True), face_finder=False)
+    covered = {}
+    for label, models in (("finder", default_models), ("alone", alone)):
+        covered[label] = 0
+        for r in records:
+            _, mask = redact_with_mask(models, r.image.read_bytes(),
+                                       Options(classes=("faces",), mode="mask"), 1 << 26)
+            covered[label] += sum((mask & gt).sum() >= 0.8 * gt.sum() for gt in ground_truth(r, "faces")[0])
+    total = sum(len(ground_truth(r, "faces")[0]) for r in records)
+    assert covered["finder"] > covered["alone"] and covered["finder"] >= 0.93 * total, (covered, total)

@@ -56,7 +56,7 @@ def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float
     if finder is None:
         return [(b, np.zeros(len(b), bool), None) for b in boxes]
     out = []
-    for known, (rows, hints) in zip(boxes, finder.proposals(frames, boxes, finder.threshold), strict=True):
+    for known, (rows, hints) in zip(boxes, finder.proposals(frames, boxes), strict=True):
         unsure = np.arange(len(rows)) >= len(known)
         unsure[unsure] = rows[unsure, 4] < finder.sure
         out.append((rows, unsure, hints))

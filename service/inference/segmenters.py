@@ -166,8 +166,8 @@ class FaceFinder(Finder):
         sure = cfg.get("sure")
         self.sure = float("inf") if sure is None else float(sure)
 
-    def proposals(self, frames: list[np.ndarray], known: list[np.ndarray], threshold: float,
-                  work_size: int | None = None) -> list[tuple[np.ndarray, list[Detection | None]]]:
+    def proposals(self, frames: list[np.ndarray], known: list[np.ndarray], work_size: int | None = None
+                  ) -> list[tuple[np.ndarray, list[Detection | None]]]:
         """Per frame: the ``known`` boxes followed by the faces found here (from ``propose_threshold``)
         that none of them overlaps (N×5, boxes + scores), and per box the found parts overlapping it as
         one shape hint (or None).
@@ -176,8 +176,8 @@ class FaceFinder(Finder):
         masks where that model only sees skin.
         """
         out = []
-        for found, boxes in zip(self.find_many(frames, threshold, work_size), known, strict=True):
-            hits = _overlaps([d.box for d in found], boxes)  # found part × known box
+        for found, boxes in zip(self.find_many(frames, self.threshold, work_size), known, strict=True):
+            hits = overlap_matrix([d.box for d in found], boxes)  # found part × known box
             new = [d for d, row in zip(found, hits, strict=True)
                    if not row.any() and d.score >= self.propose_threshold]
             hints = [_union([d for d, hit in zip(found, hits[:, j], strict=True) if hit])
@@ -192,7 +192,7 @@ def _union(parts: list[Detection]) -> Detection | None:
     return union(parts) if parts else None
 
 
-def _overlaps(found: list[tuple[int, int, int, int]], boxes: np.ndarray, iou: float = 0.3) -> np.ndarray:
+def overlap_matrix(found: list[tuple[int, int, int, int]], boxes: np.ndarray, iou: float = 0.3) -> np.ndarray:
     """found × boxes: IoU ≥ ``iou``, or the found box's centre inside the other."""
     if not len(found) or not len(boxes):
         return np.zeros((len(found), len(boxes)), bool)

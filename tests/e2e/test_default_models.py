@@ -71,13 +71,13 @@ def test_plates_on_the_uc3m_dev_split_are_covered(default_models, backend):
 
 def test_the_face_finder_sees_the_faces_in_real_photos(default_models):
     """The committed face finder on its own finds most labelled fixture faces, and little else."""
-    from service.inference.segmenters import _overlaps
+    from service.inference.segmenters import overlap_matrix
 
     seen, total = 0, 0
     for name, boxes in fixture_faces().items():
         rgb = np.asarray(Image.open(FIXTURES / name).convert("RGB"))
         found = default_models.face_finder.find(rgb, default_models.face_finder.threshold)
-        hits = _overlaps([d.box for d in found], np.float32([[*b, 1] for b in boxes]))
+        hits = overlap_matrix([d.box for d in found], np.float32([[*b, 1] for b in boxes]))
         seen, total = seen + hits.any(axis=0).sum(), total + len(boxes)
         assert len(found) <= 2 * len(boxes) + 2, name
     assert seen >= 0.75 * total, (seen, total)

@@ -145,7 +145,7 @@ def test_a_logit_bias_moves_the_operating_point_of_a_finder():
     assert PlateFinder(_Logits(logits), {**cfg, "logit_bias": -1.0}).find(rgb, 0.3) == []
 
 
-def _face_finder(cfg=None):
+def _face_finder(cfg=None):  # threshold 0.5 (the default)
     from service.inference.segmenters import FaceFinder
 
     logits = np.full((64, 96), -10.0, np.float32)
@@ -157,15 +157,15 @@ def _face_finder(cfg=None):
 def test_the_face_finder_adds_the_faces_the_detector_missed_and_shapes_the_others():
     rgb = np.zeros((64, 96, 3), np.uint8)
     known = np.float32([[9, 11, 27, 31, 0.8]])
-    ((rows, hints),) = _face_finder().proposals([rgb], [known], 0.5)
+    ((rows, hints),) = _face_finder().proposals([rgb], [known])
     assert rows.shape == (2, 5) and np.array_equal(rows[0], known[0])
     assert tuple(rows[1, :4]) == (60, 30, 76, 50) and rows[1, 4] > 0.9
     assert hints[0].box == (10, 10, 26, 30) and hints[0].mask.all()  # the finder's view of the known face
     assert hints[1].box == (60, 30, 76, 50)
-    ((rows, hints),) = _face_finder().proposals([rgb], [np.zeros((0, 5), np.float32)], 0.5)
+    ((rows, hints),) = _face_finder().proposals([rgb], [np.zeros((0, 5), np.float32)])
     assert len(rows) == len(hints) == 2
     far = np.float32([[80, 2, 90, 8, 0.8]])
-    ((rows, hints),) = _face_finder().proposals([rgb], [far], 0.5)
+    ((rows, hints),) = _face_finder().proposals([rgb], [far])
     assert len(rows) == 3 and hints[0] is None
 
 

@@ -26,7 +26,8 @@ ROLE_TEXT = {
                    "long side `work_size`; connected components become faces): a part that no CenterFace "
                    "proposal overlaps becomes a new proposal (from `propose_threshold`; kept where the face "
                    "crop model confirms it), and the parts overlapping a proposal are added to that face's "
-                   "mask within 1.3 × its box (a worn medical mask included: the crop model sees skin).",
+                   "mask within 1.3 × its box's ellipse (a worn medical mask included: the crop model sees "
+                   "skin).",
 }
 CLASS_OF = {"plate-shapes": "plates", "face-finder": "faces"}  # the class a role's metrics are reported under
 SCALE = {"face-finder": "faces rescaled to 8–160 px wide"}  # default: plates rescaled to 12–200 px wide

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     plate_work_size: int | None = Field(None, ge=128, le=8192)
     # second face proposal source beside CenterFace (models/face-finder): masked and small faces
     face_finder: bool = True
+    face_finder_work_size: int | None = Field(None, ge=128, le=8192)  # None: the model's (512)
     # video frames detected per model run; None: the device's default (1 on CPU, 8 on CUDA)
     frame_batch: int | None = Field(None, ge=1, le=64)
     log_level: str = "INFO"
@@ -63,7 +64,8 @@ class Settings(BaseSettings):
 
         return load_models(self.models_dir, backends or self.backends,
                            resolve(self.device, self.engine, self.threads, self.int8),
-                           self.face_work_size, self.plate_work_size, self.frame_batch, self.face_finder)
+                           self.face_work_size, self.plate_work_size, self.frame_batch, self.face_finder,
+                           self.face_finder_work_size)
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(max_seconds=self.max_video_seconds, max_pixels=self.max_video_pixels)

@@ -56,7 +56,8 @@ def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float
     if finder is None:
         return [(b, np.zeros(len(b), bool), None) for b in boxes]
     out = []
-    for known, (rows, hints) in zip(boxes, finder.proposals(frames, boxes), strict=True):
+    found = finder.proposals(frames, boxes, models.face_finder_work_size)
+    for known, (rows, hints) in zip(boxes, found, strict=True):
         unsure = np.arange(len(rows)) >= len(known)
         unsure[unsure] = rows[unsure, 4] < finder.sure
         out.append((rows, unsure, hints))

@@ -36,6 +36,7 @@ class ModelSet:
     plate_work_size: int | None = None  # None: each plate model's own ``work_size``
     runtime: Runtime = field(default_factory=lambda: Runtime("cpu", "onnx"))
     face_finder: FaceFinder | None = None  # second face proposal source (``models/face-finder``)
+    face_finder_work_size: int | None = None  # None: the finder's own ``work_size``
     frame_batch: int = 1  # video frames detected per model run (batches feed a GPU)
 
     def backend(self, name: str) -> Backend:
@@ -66,7 +67,8 @@ def load_backend(models_dir: Path, name: str, runtime: Runtime) -> Backend:
 
 def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime: Runtime | None = None,
                 face_work_size: int = 960, plate_work_size: int | None = None,
-                frame_batch: int | None = None, face_finder: bool = True) -> ModelSet:
+                frame_batch: int | None = None, face_finder: bool = True,
+                face_finder_work_size: int | None = None) -> ModelSet:
     """Load every requested backend (and the face finder unless turned off) or fail: a missing model is
     a start-up error, never a silent skip."""
     models_dir = Path(models_dir)
@@ -80,4 +82,5 @@ def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime:
         frame_batch=frame_batch or FRAME_BATCH[runtime.device],
         face_finder=load_role(models_dir / FACE_FINDER, FACE_FINDER, FaceFinder, runtime) if face_finder
         else None,
+        face_finder_work_size=face_finder_work_size,
     )

@@ -111,3 +111,19 @@ def test_onnx_sessions_do_not_spin_their_threads(tiny_models_dir):
     engine = make_engine(CPU_ONNX, tiny_models_dir / "plates-unet")
     assert engine.session.get_session_options().get_session_config_entry(
         "session.intra_op.allow_spinning") == "0"
+
+
+def test_the_face_finder_work_size_setting_reaches_the_pipeline(tiny_models_dir, monkeypatch):
+    from service.config import Settings
+    from service.core.pipeline import face_proposals
+
+    monkeypatch.setenv("VEIL_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("VEIL_FACE_FINDER_WORK_SIZE", "384")
+    models = Settings().load_models(("unet",))
+    assert models.face_finder_work_size == 384
+    seen = []
+    real = models.face_finder.probabilities
+    monkeypatch.setattr(models.face_finder, "probabilities",
+                        lambda frames, work_size=None: seen.append(work_size) or real(frames, work_size))
+    face_proposals(models, [np.zeros((240, 320, 3), np.uint8)], 0.3)
+    assert seen == [384]

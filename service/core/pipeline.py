@@ -49,19 +49,15 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
 def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float
                    ) -> list[tuple[np.ndarray, np.ndarray, list[Detection | None] | None]]:
     """Per frame: face boxes + scores (N×5) from the detector, then the face finder's where it has one
-    the detector lacks; which of them the crop model must confirm (the finder's unsure ones); and per
+    the detector lacks; which of them the crop model must confirm (every one the finder added); and per
     box the finder's shape of it, if any."""
     boxes = models.face_detector.detect_many(frames, threshold, models.face_work_size)
     finder = models.face_finder
     if finder is None:
         return [(b, np.zeros(len(b), bool), None) for b in boxes]
-    out = []
     found = finder.proposals(frames, boxes, models.face_finder_work_size)
-    for known, (rows, hints) in zip(boxes, found, strict=True):
-        unsure = np.arange(len(rows)) >= len(known)
-        unsure[unsure] = rows[unsure, 4] < finder.sure
-        out.append((rows, unsure, hints))
-    return out
+    return [(rows, np.arange(len(rows)) >= len(known), hints)
+            for known, (rows, hints) in zip(boxes, found, strict=True)]
 
 
 def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER

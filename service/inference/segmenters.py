@@ -162,9 +162,6 @@ class FaceFinder(Finder):
         # a part found at ``threshold`` shapes the faces it overlaps; it proposes a new face only from
         # ``propose_threshold`` (stricter: a new face costs pixels wherever it is wrong)
         self.propose_threshold = float(cfg.get("propose_threshold", self.threshold))
-        # proposals scoring under ``sure`` are kept only where the face crop model confirms them
-        sure = cfg.get("sure")
-        self.sure = float("inf") if sure is None else float(sure)
 
     def proposals(self, frames: list[np.ndarray], known: list[np.ndarray], work_size: int | None = None
                   ) -> list[tuple[np.ndarray, list[Detection | None]]]:

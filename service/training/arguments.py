@@ -10,7 +10,8 @@ ENCODER_NAMES = ("mobilenet_v2", "efficientnet_lite0")
 """The encoders with an offline ImageNet start (``pretrained.ENCODERS``, which needs torch)."""
 
 ROLE_DEFAULTS = {
-    "plates": {"size": 224, "batch": 8, "context": None},
+    # full-frame finders: ``work_size`` is the long side they are served at (written to their config)
+    "plates": {"size": 224, "batch": 8, "context": None, "work_size": 960},
     # faces: served at ``context`` × the proposal box, trained over ``context_range`` so the model does not
     # learn one face scale per crop
     "faces": {"size": 128, "batch": 16, "context": 2.0, "context_range": (1.4, 2.6),
@@ -19,7 +20,7 @@ ROLE_DEFAULTS = {
     "plate-shapes": {"size": 128, "batch": 16, "context": 1.35, "context_range": (1.15, 1.6)},
     # full-frame face proposals beside CenterFace (masked and small faces it misses); one face per window
     # rescaled to ``widths`` px wide
-    "face-finder": {"size": 256, "batch": 8, "context": None, "widths": (8, 160)},
+    "face-finder": {"size": 256, "batch": 8, "context": None, "widths": (8, 160), "work_size": 512},
 }
 
 

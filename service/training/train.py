@@ -99,8 +99,6 @@ def _face_finder_sampler(args: argparse.Namespace, data: Path, size: int):
 
 SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler,
             "face-finder": _face_finder_sampler}
-FINDERS = {"plates": 960, "face-finder": 640}
-"""Full-frame roles and their default working size (long side)."""
 
 
 def to_tensor(batch: list[np.ndarray], device: str = "cpu") -> torch.Tensor:
@@ -145,7 +143,7 @@ def train(args: argparse.Namespace) -> Path:
         "mean": MEAN,
         "std": STD,
         **({"context": context} if (context := ROLE_DEFAULTS[args.role]["context"]) else {}),
-        **({"work_size": FINDERS[args.role]} if args.role in FINDERS else {}),
+        **({"work_size": ws} if (ws := ROLE_DEFAULTS[args.role].get("work_size")) else {}),
     }
     model = build_model(cfg)
     if args.init:

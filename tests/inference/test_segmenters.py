@@ -199,8 +199,3 @@ def test_unsure_proposals_need_the_crop_models_confirmation(default_models):
     flat = np.float32([[60, 60, 120, 130, 0.9]])
     assert refiner.refine(wall, flat, unsure=np.array([True])) == []
     assert len(refiner.refine(wall, flat, unsure=np.array([False]))) == 1
-
-
-def test_a_sure_finder_proposal_skips_confirmation():
-    assert _face_finder().sure == float("inf")
-    assert _face_finder({"sure": 0.9}).sure == 0.9

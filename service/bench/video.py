@@ -17,7 +17,7 @@ from service.inference.registry import ModelSet
 from service.media.video import VideoLimits, probe, transcode
 
 
-def _passthrough(t, rgb):
+def _passthrough(t, rgb, _extra):
     yield t, rgb
 
 

@@ -56,8 +56,8 @@ def redact(rgb: np.ndarray, dets: list[Detection], mode: str, feather: int = 0,
         local[d.box[1] - y1:d.box[3] - y1, d.box[0] - x1:d.box[2] - x1] = d.mask
         region = out[y1:y2, x1:x2]
         replaced = effect(region, d.size, colour)
-        if feather <= 0:  # hard edge: copy the masked pixels, no blending arithmetic
-            np.copyto(region, replaced, where=local[..., None])
+        if feather <= 0:  # hard edge: copy the masked pixels (in place), no blending arithmetic
+            cv2.copyTo(np.ascontiguousarray(replaced), local.view(np.uint8), region)
             continue
         a = alpha(local, feather)[..., None]
         blended = replaced.astype(np.float32) * a + region.astype(np.float32) * (1 - a)

@@ -4,9 +4,14 @@ Detections arrive frame by frame (possibly only every ``stride``-th frame). A fr
 ``window`` later frames have been seen: every track detected within ``window`` frames before *and*
 after it is interpolated into it, and a track seen only on one side is held for ``hold`` frames. So an
 object missed by the detector for a few frames, or between strided detections, is still covered.
-Masks are never shrunk: the final objects of a frame are the union of its own detections, the
-propagated ones, and the same track's masks in the neighbouring detected frames. A propagated mask is
-also dilated by the distance the track could have moved since (or until) it was seen.
+Masks are never shrunk: the final objects of a frame are the union of its own detections and the masks
+propagated from the track's nearest other sightings on each side (also where the frame has a sighting
+of its own, which may have caught only part of the object). A propagated mask is dilated by the
+distance the track could have moved since (or until) it was seen.
+
+Where the camera's motion between frames is known (``service.core.motion``), sightings are first
+moved with the picture, so interpolation, association and growth deal only with the object's own
+motion; where it is unknown, they work in raw image coordinates.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
-from service.core.detections import Detection, clip_box, union
+from service.core import motion
+from service.core.detections import Detection, union
 from service.core.masks import grow
 
 MIN_SPEED_PER_STRIDE = 0.025
@@ -30,14 +35,21 @@ cut leaks from 0.108 to 0.063 of object-frames (0.15: 0.043, for far more over-r
 0.1 did not lower leaks (those are faces never detected) and only masked more."""
 
 
-def min_speed(stride: int) -> float:
-    return MIN_SPEED_PER_STRIDE * max(1, stride)
+def min_speed(stride: int, per_stride: float = MIN_SPEED_PER_STRIDE) -> float:
+    return per_stride * max(1, stride)
 
 
-def for_stride(width: int, height: int, stride: int, window: int, hold: int) -> Propagator:
+CONFIRM_AFTER = 2
+"""Detected frames in which a weak face proposal must be found (with the camera's motion) before its
+track is masked; see ``Propagator.push``."""
+
+
+def for_stride(width: int, height: int, stride: int, window: int, hold: int,
+               growth: float = MIN_SPEED_PER_STRIDE) -> Propagator:
     """The propagator a video detected every ``stride``-th frame needs (the pipeline and its evaluation
-    share it): the look-ahead spans at least one stride, growth scales with it."""
-    return Propagator(width, height, window=max(window, stride), hold=hold, min_speed=min_speed(stride))
+    share it): the look-ahead and the hold span at least one stride, growth scales with it."""
+    return Propagator(width, height, window=max(window, stride), hold=max(hold, stride),
+                      min_speed=min_speed(stride, growth), confirm_after=CONFIRM_AFTER)
 
 
 Final = tuple[int, object, list[Detection]]
@@ -57,26 +69,11 @@ class Track:
     id: int
     cls: str
     seen: dict[int, Detection] = field(default_factory=dict)  # frame index -> detection
+    confirmed: bool = True  # False: started by a weak detection and not yet seen again
 
     def last(self) -> tuple[int, Detection]:
         t = max(self.seen)
         return t, self.seen[t]
-
-    def predicted_box(self, t: int) -> tuple[float, float, float, float]:
-        """Constant-velocity guess from the last two sightings (for association only)."""
-        frames = sorted(self.seen)[-2:]
-        b1 = np.asarray(self.seen[frames[-1]].box, float)
-        if len(frames) < 2:
-            return tuple(b1)
-        b0 = np.asarray(self.seen[frames[0]].box, float)
-        v = (b1 - b0) / (frames[1] - frames[0])
-        return tuple(b1 + v * (t - frames[-1]))
-
-
-def _resize_to(det: Detection, box: tuple[int, int, int, int]) -> Detection:
-    w, h = box[2] - box[0], box[3] - box[1]
-    mask = cv2.resize(det.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-    return Detection(det.cls, det.score, box, mask)
 
 
 @dataclass
@@ -87,21 +84,28 @@ class Propagator:
     hold: int = 8
     iou_match: float = 0.2
     min_speed: float = MIN_SPEED_PER_STRIDE  # see min_speed(stride)
+    confirm_after: int = 0  # sightings that confirm a track started by a weak detection (0: never)
     tracks: list[Track] = field(default_factory=list)
-    _pending: deque = field(default_factory=deque)  # (frame index, payload, detected?)
+    _pending: deque = field(default_factory=deque)  # (frame index, payload)
+    _motion: dict = field(default_factory=dict)  # frame index t -> 3×3 map from t - 1 to t, or None
+    _between: dict = field(default_factory=dict)  # (f, t) -> between(f, t), for frames already pushed
     _next_id: int = 0
 
     def push(self, t: int, payload, dets: list[Detection] | None,
-             weak: list[Detection] | None = None) -> list[Final]:
+             weak: list[Detection] | None = None, camera: np.ndarray | None = None) -> list[Final]:
         """Add frame ``t`` (``dets`` None when detection was skipped); returns frames now final.
 
-        ``weak`` detections (scores under the threshold) only extend tracks that already exist: an
-        object the detector is unsure of in this frame stays covered, but no new object starts from one.
+        ``weak`` detections (scores under the threshold) extend tracks: an object the detector is unsure
+        of in this frame stays covered. One that matches no track starts a *tentative* track, which is
+        masked only once it has been sighted in ``confirm_after`` detected frames (a strong sighting
+        confirms it at once): a weak guess that the motion-compensated track finds again is an object.
+        ``camera`` is the picture's motion from frame ``t - 1`` (3×3; None: unknown).
         """
+        self._motion[t] = camera
         if dets is not None:
             self._associate(t, dets)
         if weak:
-            self._associate(t, weak, extend_only=True)
+            self._associate(t, weak, weak=True)
         self._pending.append((t, payload))
         out = []
         while self._pending and self._pending[0][0] <= t - self.window:
@@ -115,70 +119,126 @@ class Propagator:
         self._pending.clear()
         return out
 
-    def _associate(self, t: int, dets: list[Detection], extend_only: bool = False) -> None:
+    def between(self, f: int, t: int) -> np.ndarray | None:
+        """The picture's motion from frame ``f`` to frame ``t`` (3×3), None where any step is unknown."""
+        if (f, t) in self._between:
+            return self._between[f, t]
+        a = motion.IDENTITY
+        for k in range(min(f, t) + 1, max(f, t) + 1):
+            step = self._motion.get(k)
+            if step is None:
+                a = None
+                break
+            a = step @ a
+        if a is not None and f > t:
+            a = np.linalg.inv(a)
+        self._between[f, t] = a
+        return a
+
+    def _box_at(self, tr: Track, f: int, t: int) -> tuple[float, float, float, float]:
+        """Where sighting ``f`` of ``tr`` would be at frame ``t`` had only the camera moved."""
+        a = self.between(f, t)
+        return tr.seen[f].box if a is None else motion.apply(a, tr.seen[f].box)
+
+    def _at(self, tr: Track, f: int, t: int, box=None) -> Detection | None:
+        """Sighting ``f`` moved with the picture to frame ``t``, then (given ``box``) fitted to it."""
+        det = tr.seen[f]
+        a = self.between(f, t)
+        if a is None:
+            a = motion.IDENTITY
+        if box is not None:
+            a = motion.fit(motion.apply(a, det.box), box) @ a
+        return motion.move(det, a, self.width, self.height)
+
+    def predicted_box(self, tr: Track, t: int) -> tuple[float, float, float, float]:
+        """Constant own velocity from the last two sightings, moved with the picture (association)."""
+        frames = sorted(tr.seen)[-2:]
+        b1 = np.asarray(self._box_at(tr, frames[-1], t), float)
+        if len(frames) < 2:
+            return tuple(b1)
+        b0 = np.asarray(self._box_at(tr, frames[0], t), float)
+        v = (np.asarray(self._box_at(tr, frames[1], t), float) - b0) / (frames[1] - frames[0])
+        return tuple(b1 + v * (t - frames[-1]))
+
+    def _associate(self, t: int, dets: list[Detection], weak: bool = False) -> None:
+        live = [(i, tr, tuple(map(int, self.predicted_box(tr, t)))) for i, tr in enumerate(self.tracks)
+                if t - tr.last()[0] <= self.window + self.hold and not (weak and t in tr.seen)]
         candidates = sorted(
-            ((box_iou(tuple(map(int, tr.predicted_box(t))), d.box), i, j)
-             for i, tr in enumerate(self.tracks) for j, d in enumerate(dets)
-             if tr.cls == d.cls and t - tr.last()[0] <= self.window + self.hold
-             and not (extend_only and t in tr.seen)),
+            ((box_iou(guess, d.box), i, j) for i, tr, guess in live
+             for j, d in enumerate(dets) if tr.cls == d.cls),
             reverse=True)
         used_t, used_d = set(), set()
         for iou, i, j in candidates:
             if iou < self.iou_match or i in used_t or j in used_d:
                 continue
-            self.tracks[i].seen[t] = dets[j]
+            tr = self.tracks[i]
+            tr.seen[t] = dets[j]
+            tr.confirmed = tr.confirmed or not weak or (
+                0 < self.confirm_after <= len(tr.seen))
             used_t.add(i)
             used_d.add(j)
         for j, d in enumerate(dets):
-            if j not in used_d and not extend_only:
-                self.tracks.append(Track(self._next_id, d.cls, {t: d}))
+            if weak and any(t in tr.seen and box_iou(tr.seen[t].box, d.box) >= self.iou_match
+                            for tr in self.tracks):
+                continue  # a weaker copy of an object already sighted here
+            if j not in used_d and (not weak or self.confirm_after):
+                self.tracks.append(Track(self._next_id, d.cls, {t: d}, confirmed=not weak))
                 self._next_id += 1
 
     def _forget(self, t: int) -> None:
-        """Drop sightings no pending frame can use (bounded memory on long videos)."""
+        """Drop sightings and motion no pending frame can use (bounded memory on long videos)."""
         horizon = (self._pending[0][0] if self._pending else t) - self.window - self.hold - 1
         for tr in self.tracks:
             for f in [f for f in tr.seen if f < horizon]:
                 del tr.seen[f]
         self.tracks = [tr for tr in self.tracks if tr.seen]
+        for f in [f for f in self._motion if f < horizon]:
+            del self._motion[f]
+        for key in [key for key in self._between if min(key) < horizon]:
+            del self._between[key]
 
     def objects_at(self, t: int) -> list[Detection]:
         """One mask per track at frame ``t``: the union of its sighting and propagated masks."""
         objects = []
-        for tr in self.tracks:
-            out: list[Detection] = []
-            before = [f for f in tr.seen if t - self.window - self.hold <= f <= t]
-            after = [f for f in tr.seen if t <= f <= t + self.window + self.hold]
+        for tr in (tr for tr in self.tracks if tr.confirmed):
+            out: list[Detection | None] = []
+            # the nearest *other* sightings on each side are carried into frame t even where the
+            # track was sighted there: a detection that caught only part of the object is completed
+            before = [f for f in tr.seen if t - self.window - self.hold <= f < t]
+            after = [f for f in tr.seen if t < f <= t + self.window + self.hold]
             if t in tr.seen:
                 out.append(tr.seen[t])
             fb, fa = (max(before) if before else None), (min(after) if after else None)
             if fb is not None and fa is not None and fb != fa and fa - fb <= 2 * self.window:
                 k = (t - fb) / (fa - fb)
-                b = (1 - k) * np.asarray(tr.seen[fb].box, float) + k * np.asarray(tr.seen[fa].box, float)
-                box = clip_box(tuple(b), self.width, self.height)
-                if box[2] > box[0] and box[3] > box[1]:
-                    gap = min(t - fb, fa - t)
-                    # both sightings' shapes in the interpolated box, grown once (dilation of a union
-                    # = union of the dilations)
-                    shapes = union([_resize_to(tr.seen[f], box) for f in (fb, fa)])
-                    out.append(self._uncertain(tr, shapes, gap))
-            elif fb is not None and t - fb <= self.hold and fb != t:
-                out.append(self._uncertain(tr, tr.seen[fb], t - fb))  # held after it was last seen
-            elif fa is not None and fa - t <= self.hold and fa != t:
-                out.append(self._uncertain(tr, tr.seen[fa], fa - t))  # shown before it was first seen
+                box = tuple((1 - k) * np.asarray(self._box_at(tr, fb, t), float)
+                            + k * np.asarray(self._box_at(tr, fa, t), float))
+                # both sightings' shapes in the interpolated box, grown once (dilation of a union
+                # = union of the dilations)
+                shapes = [d for d in (self._at(tr, f, t, box) for f in (fb, fa)) if d is not None]
+                if shapes:
+                    out.append(self._uncertain(tr, union(shapes), min(t - fb, fa - t)))
+            elif fb is not None and t - fb <= self.hold:
+                out.append(self._uncertain(tr, self._at(tr, fb, t), t - fb))  # held after last seen
+            elif fa is not None and fa - t <= self.hold:
+                out.append(self._uncertain(tr, self._at(tr, fa, t), fa - t))  # shown before first seen
             for f in (fb, fa):  # temporal smoothing: never smaller than the neighbouring sightings
-                if f is not None and f != t and abs(f - t) <= 1:
-                    out.append(tr.seen[f])
-            if out:
-                objects.append(union(out))
+                if f is not None and abs(f - t) <= 1:
+                    out.append(self._at(tr, f, t))
+            kept = [d for d in out if d is not None]
+            if kept:
+                objects.append(union(kept))
         return objects
 
-    def _uncertain(self, tr: Track, det: Detection, gap: int) -> Detection:
-        """A propagated mask grows with how far the object may have moved since it was seen:
-        the track's fastest corner speed (px/frame, at least ``min_speed`` × its size) × frames away."""
+    def _uncertain(self, tr: Track, det: Detection | None, gap: int) -> Detection | None:
+        """A propagated mask grows with how far the object may have moved on its own since it was
+        seen: the track's fastest corner speed relative to the picture (px/frame, at least
+        ``min_speed`` × its size) × frames away."""
+        if det is None:
+            return None
         frames = sorted(tr.seen)
         speed = self.min_speed * det.size
         for f0, f1 in itertools.pairwise(frames):
-            step = np.abs(np.subtract(tr.seen[f1].box, tr.seen[f0].box)).max() / (f1 - f0)
-            speed = max(speed, float(step))
+            own = np.subtract(tr.seen[f1].box, self._box_at(tr, f0, f1))
+            speed = max(speed, float(np.abs(own).max()) / (f1 - f0))
         return grow(det, int(np.ceil(speed * gap)), 0.0, self.width, self.height)

@@ -12,6 +12,7 @@ import numpy as np
 
 from service.core.detections import Detection
 from service.core.masks import apply_ignore, grow, region_detections
+from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect_many
 from service.core.redaction import redact
@@ -67,32 +68,35 @@ class FrameBatcher:
                  stride: int, batch: int, timer: StageTimer = NO_TIMER) -> None:
         self.detect_frames, self.prop, self.stride, self.batch, self.timer = (
             detect_frames, prop, stride, batch, timer)
-        self.held: list[tuple[int, np.ndarray]] = []
+        self.held: list[tuple[int, np.ndarray, np.ndarray | None]] = []
 
-    def push(self, t: int, rgb: np.ndarray) -> list[Final]:
+    def push(self, t: int, rgb: np.ndarray, camera: np.ndarray | None = None) -> list[Final]:
+        """Frame ``t`` with the picture's motion since frame ``t - 1`` (``CameraMotion``; None:
+        unknown)."""
         due = t % self.stride == 0
         if not due and not self.held:
-            return self._track([(t, rgb)], {})
-        self.held.append((t, rgb))
-        waiting = sum(held % self.stride == 0 for held, _ in self.held)
+            return self._track([(t, rgb, camera)], {})
+        self.held.append((t, rgb, camera))
+        waiting = sum(held % self.stride == 0 for held, _, _ in self.held)
         return self._run() if waiting >= self.batch else []
 
     def flush(self) -> list[Final]:
         return self._run() + self.prop.flush()
 
     def _run(self) -> list[Final]:
-        due = [(t, rgb) for t, rgb in self.held if t % self.stride == 0]
+        due = [(t, rgb) for t, rgb, _ in self.held if t % self.stride == 0]
         found = dict(zip([t for t, _ in due], self.detect_frames([rgb for _, rgb in due]), strict=True)
                      ) if due else {}
         items = self._track(self.held, found)
         self.held = []
         return items
 
-    def _track(self, frames: list[tuple[int, np.ndarray]], found: dict[int, Found]) -> list[Final]:
+    def _track(self, frames: list[tuple[int, np.ndarray, np.ndarray | None]], found: dict[int, Found]
+               ) -> list[Final]:
         items: list[Final] = []
         with self.timer.stage("track"):
-            for t, rgb in frames:
-                items += self.prop.push(t, rgb, *found.get(t, (None,)))
+            for t, rgb, camera in frames:
+                items += self.prop.push(t, rgb, *found.get(t, (None, None)), camera=camera)
         return items
 
 
@@ -128,8 +132,8 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     batcher = FrameBatcher(lambda frames: frame_detections_many(models, frames, opts, timer), prop,
                            vopts.stride, models.frame_batch, timer)
 
-    def process(t: int, rgb: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-        return finish(batcher.push(t, rgb))
+    def process(t: int, rgb: np.ndarray, camera) -> Iterator[tuple[int, np.ndarray]]:
+        return finish(batcher.push(t, rgb, camera))
 
     def on_frame(n: int) -> None:
         if progress and info.frames:
@@ -138,8 +142,9 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".veil-", suffix=dst.suffix or ".tmp")
     os.close(fd)
     try:
+        # the camera's motion is measured in the decode thread, beside the models
         transcode(src, Path(tmp), process, lambda: finish(batcher.flush()), vopts.codec, vopts.crf,
-                  vopts.keep_audio, on_frame, info.rotation, timer)
+                  vopts.keep_audio, on_frame, info.rotation, timer, CameraMotion().step)
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):

@@ -51,6 +51,10 @@ def add_evaluate_video(sub) -> None:
     p.add_argument("--hold", type=int, default=6)
     p.add_argument("--no-baseline", dest="baseline", action="store_false",
                    help="skip the per-frame baseline (it does not depend on stride, window or hold)")
+    p.add_argument("--no-camera-motion", dest="camera", action="store_false",
+                   help="propagate without camera-motion compensation (the ablation)")
+    p.add_argument("--growth", type=float, help="least growth of propagated masks per frame, as a "
+                   "share of the object's size, per frame of stride (default: the pipeline's)")
     p.add_argument("--json", type=Path)
     p.set_defaults(func=_evaluate_video)
 
@@ -58,6 +62,7 @@ def add_evaluate_video(sub) -> None:
 def _evaluate_video(args: argparse.Namespace) -> int:
     from service.config import Settings
     from service.core.options import Options
+    from service.core.tracking import MIN_SPEED_PER_STRIDE
     from service.datasets import load_records, select
     from service.evaluation.video_leaks import MOTIONS, ClipSpec, leak_rates
     from service.media.images import decode
@@ -73,10 +78,13 @@ def _evaluate_video(args: argparse.Namespace) -> int:
             spec = ClipSpec(MOTIONS[i % len(MOTIONS)], frames=args.frames, seed=i)
             clips.append((decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec))
     opts = Options(backend=args.backend)
+    growth = MIN_SPEED_PER_STRIDE if args.growth is None else args.growth
     result = {
         "clips": len(clips), "frames_per_clip": args.frames, "backend": args.backend,
         "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold,
-                        **leak_rates(models, clips, opts, args.window, args.hold, args.stride)},
+                        "camera_motion": args.camera, "growth": growth,
+                        **leak_rates(models, clips, opts, args.window, args.hold, args.stride,
+                                     args.camera, growth)},
         "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
     }
     text = json.dumps(result, indent=2)

@@ -14,9 +14,10 @@ import cv2
 import numpy as np
 
 from service.core.masks import grow, paint
+from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect
-from service.core.tracking import Propagator, for_stride
+from service.core.tracking import MIN_SPEED_PER_STRIDE, Propagator, for_stride
 from service.core.video_pipeline import frame_detections
 from service.datasets import Record
 from service.evaluation.metrics import enlarge
@@ -75,22 +76,26 @@ def render_clip(rgb: np.ndarray, record: Record, cls: str, spec: ClipSpec):
 
 
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,
-               window: int, hold: int, stride: int = 1) -> dict:
+               window: int, hold: int, stride: int = 1, camera: bool = True,
+               growth: float = MIN_SPEED_PER_STRIDE) -> dict:
     """Share of visible object-frames under 0.8 coverage, and of frames with any such object."""
     leaks = total = bad_frames = frames = outside = pixels = 0
     for rgb, record, cls, spec in clips:
         o = Options(**{**opts.__dict__, "classes": (cls,)})
         w, h = spec.size
         per_frame = not (window or hold)  # the baseline: nothing carried between frames
-        prop = Propagator(w, h, window=0, hold=0) if per_frame else for_stride(w, h, stride, window, hold)
+        prop = (Propagator(w, h, window=0, hold=0) if per_frame
+                else for_stride(w, h, stride, window, hold, growth))
         truth: dict[int, list[np.ndarray]] = {}
         done = []
+        motion = CameraMotion() if camera and not per_frame else None
         for t, (frame, masks) in enumerate(render_clip(rgb, record, cls, spec)):
             truth[t] = masks
+            moved = motion.step(frame) if motion else None
             if t % stride:
-                done += prop.push(t, None, None)
+                done += prop.push(t, None, None, camera=moved)
             elif not per_frame:
-                done += prop.push(t, None, *frame_detections(models, frame, o))
+                done += prop.push(t, None, *frame_detections(models, frame, o), camera=moved)
             else:
                 dets = [grow(d, o.dilation_px, o.dilation_pct, w, h) for d in detect(models, frame, o)]
                 done += prop.push(t, None, dets)

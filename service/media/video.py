@@ -117,7 +117,8 @@ def _ended_early(inp, iv, frames: int, last_time: float) -> bool:
     return last_time < declared - slack - (1.0 / float(iv.average_rate or 1))
 
 
-Process = Callable[[int, np.ndarray], Iterator[tuple[int, np.ndarray]]]
+Process = Callable[[int, np.ndarray, object], Iterator[tuple[int, np.ndarray]]]
+"""(frame index, upright RGB frame, what ``prepare`` made of it) → finished (index, frame) pairs."""
 
 
 def _timed(items: Iterator[tuple], timer: StageTimer, stage: str) -> Iterator[tuple]:
@@ -148,14 +149,31 @@ def _decoded(inp, iv, audio: list, turns: int) -> Iterator[tuple]:
         raise UndecodableError() from exc
 
 
+def _prepared(items: Iterator[tuple], prepare: Callable[[np.ndarray], object] | None,
+              timer: StageTimer) -> Iterator[tuple]:
+    """Video items with ``prepare(rgb)`` appended (None without it), still in the decode thread."""
+    for item in items:
+        if item[0] != "video":
+            yield item
+            continue
+        if prepare is None:
+            yield (*item, None)
+            continue
+        with timer.stage("prepare"):
+            extra = prepare(item[3])
+        yield (*item, extra)
+
+
 def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterator[tuple[int, np.ndarray]]],
               codec: str = "h264", crf: int = 20, keep_audio: bool = True,
               on_frame: Callable[[int], None] | None = None, rotation: int = 0,
-              timer: StageTimer = NO_TIMER) -> int:
+              timer: StageTimer = NO_TIMER, prepare: Callable[[np.ndarray], object] | None = None) -> int:
     """Decode ``src``, pass each RGB frame to ``process`` (which yields finished frames, possibly
     later), encode them with the source's timestamps into ``dst``; returns frames written.
 
     Decode and encode run in their own threads beside ``process`` (bounded queues, see stages.py).
+    ``prepare``, if given, runs on each frame in the decode thread (in frame order); its result is
+    handed to ``process`` with the frame.
     ``process`` sees frames upright (display ``rotation`` applied); they are stored back unrotated
     with the same display rotation, so players show the output exactly as the input.
 
@@ -204,7 +222,8 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
                 if on_frame:
                     on_frame(written)
 
-            decoder = Producer(_timed(_decoded(inp, iv, audio, turns), timer, "decode"))
+            decoder = Producer(_prepared(_timed(_decoded(inp, iv, audio, turns), timer, "decode"),
+                                         prepare, timer))
             encoder = Consumer(encode)
             try:
                 index, last_time = 0, 0.0
@@ -212,10 +231,10 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
                     if item[0] == "audio":
                         encoder.put(item)
                         continue
-                    _, frame_pts, time_base, rgb = item
+                    _, frame_pts, time_base, rgb, extra = item
                     pts[index] = (frame_pts, time_base)
                     last_time = float(frame_pts * time_base)
-                    for done in process(index, rgb):
+                    for done in process(index, rgb, extra):
                         encoder.put(("video", *done))
                     index += 1
                 if _ended_early(inp, iv, index, last_time):

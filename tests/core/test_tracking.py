@@ -50,9 +50,10 @@ def test_hold_before_and_after_then_release():
 def test_memory_stays_bounded_on_long_runs():
     prop = Propagator(200, 100, window=4, hold=4)
     for t in range(2000):
-        prop.push(t, None, [det(10 + (t % 50)), det(120, cls="plates")])
+        prop.push(t, None, [det(10 + (t % 50)), det(120, cls="plates")], camera=np.eye(3))
     assert len(prop._pending) <= 5
     assert sum(len(tr.seen) for tr in prop.tracks) < 40
+    assert len(prop._motion) < 20
 
 
 def test_held_masks_grow_with_the_track_speed():
@@ -80,3 +81,53 @@ def test_weak_detections_extend_tracks_but_never_start_one():
         x = 10 + 2 * t
         assert m[30, x + 2: x + 18].all(), t  # followed through the weak frames
         assert not m[30, 155:165].any(), t  # weak alone never redacts
+
+
+def shift(dx, dy):
+    return np.array([[1.0, 0, dx], [0, 1.0, dy], [0, 0, 1]])
+
+
+def test_camera_motion_keeps_propagated_masks_on_a_shaking_picture():
+    """Stride 4 on a shaking camera: the object sits still in the world, the picture jumps; with the
+    camera's motion the masks between detections land on it and stay tight."""
+    rng = np.random.default_rng(0)
+    offsets = np.round(rng.normal(0, 12, size=(17, 2))).astype(int)
+    where = [(80 + dx, 40 + dy) for dx, dy in offsets]
+
+    def objects(camera: bool):
+        prop = Propagator(300, 150, window=4, hold=4, min_speed=0.05)
+        out = {}
+        for t, (x, y) in enumerate(where):
+            move = shift(*(offsets[t] - offsets[t - 1])) if camera and t else None
+            dets = [det(x, y)] if t % 4 == 0 else None
+            for ft, _, objs in prop.push(t, None, dets, camera=move):
+                out[ft] = objs
+        for ft, _, objs in prop.flush():
+            out[ft] = objs
+        return [paint(out[t], (150, 300)) for t in range(len(where))]
+
+    tight = objects(camera=True)
+    for t, (x, y) in enumerate(where):
+        assert tight[t][y:y + 20, x:x + 20].all(), t
+        assert tight[t].sum() <= (20 + 2 * 4) ** 2, t  # grown by the least speed only: 1 px a frame, 4 away
+    loose = objects(camera=False)
+    assert any(not loose[t][y:y + 20, x:x + 20].all() for t, (x, y) in enumerate(where))
+
+
+def test_weak_sightings_confirmed_again_become_an_object():
+    """With ``confirm_after`` 2, a weak guess found again in a later detected frame is masked (from
+    its first sighting on); one seen only once never is."""
+    prop = Propagator(200, 100, window=4, hold=2, confirm_after=2)
+    out = {}
+    for t in range(12):
+        due = t % 4 == 0
+        weak = [det(10 + 2 * t)] + ([det(150)] if t == 4 else []) if due else None
+        for ft, _, objs in prop.push(t, None, [] if due else None, weak):
+            out[ft] = objs
+    for ft, _, objs in prop.flush():
+        out[ft] = objs
+    for t in range(10):
+        m = paint(out[t], (100, 200))
+        x = 10 + 2 * t
+        assert m[30, x + 2: x + 18].all(), t
+        assert not m[30, 155:165].any(), t

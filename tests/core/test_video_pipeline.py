@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from service.core.detections import Detection
-from service.core.masks import Shape
+from service.core.masks import Shape, paint
 from service.core.options import Options
 from service.core.tracking import Propagator
 from service.core.video_pipeline import FrameBatcher, VideoOptions, redact_video
@@ -117,3 +117,41 @@ def test_batched_detection_matches_frame_by_frame(default_models, torch_models, 
         assert len(found) == len(alone) > 0
         for a, b in zip(sorted(alone, key=lambda d: d.box), sorted(found, key=lambda d: d.box), strict=True):
             assert a.cls == b.cls and np.abs(np.subtract(a.box, b.box)).max() <= 1
+
+
+def test_batcher_moves_masks_with_the_camera(tmp_path):
+    """A shaking, panning camera over a textured scene; an object fixed in the scene, 'detected' every
+    4th frame: the batcher measures the picture's motion, so every frame's mask sits on the object."""
+    import cv2
+
+    from service.core.motion import CameraMotion
+
+    rng = np.random.default_rng(3)
+    scene = cv2.GaussianBlur((rng.random((400, 700, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    shake = np.round(rng.normal(0, 6, size=(17, 2))).astype(int)
+    origin = [(40 + 6 * t + dx, 60 + dy) for t, (dx, dy) in enumerate(shake)]  # camera's top-left
+
+    def where(t):  # the object (scene box 200..230 × 150..180) in frame t
+        return 200 - origin[t][0], 150 - origin[t][1]
+
+    def detect_frames(rgbs):
+        out = []
+        for rgb in rgbs:
+            t = int(np.flatnonzero([np.array_equal(rgb, f) for f in frames])[0])
+            x, y = where(t)
+            out.append(([Detection("faces", 0.9, (x, y, x + 30, y + 30), np.ones((30, 30), bool))], []))
+        return out
+
+    frames = [scene[y:y + 240, x:x + 320].copy() for x, y in origin]
+    prop = Propagator(320, 240, window=4, hold=4, min_speed=0.03)
+    batcher, camera = FrameBatcher(detect_frames, prop, 4, 1), CameraMotion()
+    out = []
+    for t, f in enumerate(frames):
+        out += batcher.push(t, f, camera.step(f))
+    out += batcher.flush()
+    assert [t for t, _, _ in out] == list(range(17))
+    for t, _, objs in out:
+        x, y = where(t)
+        m = paint(objs, (240, 320))
+        assert m[y:y + 30, x:x + 30].all(), t
+        assert m.sum() <= (30 + 2 * 4) ** 2, t  # grown by the least speed (≤ 1 px a frame) only

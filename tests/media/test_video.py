@@ -6,7 +6,7 @@ from service.media.video import VideoLimits, probe, transcode
 from tests.conftest import clip_facts, gradient, jpeg_bytes, make_clip
 
 
-def passthrough(t, rgb):
+def passthrough(t, rgb, _extra):
     yield t, rgb
 
 
@@ -37,6 +37,24 @@ def test_transcode_keeps_frames_timing_and_audio_bits_and_drops_metadata(tmp_pat
     assert b["audio"] == a["audio"] and len(a["audio"]) > 10
     assert "location" not in b["metadata"] and "creation_time" not in b["metadata"]
     assert "location" in a["metadata"]
+
+
+def test_prepare_runs_on_each_frame_in_the_decode_thread_and_reaches_process(tmp_path):
+    import threading
+
+    src = make_clip(tmp_path / "in.mp4", frames=20)
+    seen = []
+
+    def prepare(rgb):
+        return threading.current_thread().name, rgb.copy()
+
+    def process(t, rgb, extra):
+        seen.append(extra[0])
+        assert np.array_equal(extra[1], rgb)  # made from this very frame
+        yield t, rgb
+
+    assert transcode(src, tmp_path / "out.mp4", process, lambda: iter(()), prepare=prepare) == 20
+    assert seen == ["veil-decode"] * 20
 
 
 def test_mkv_stays_mkv_and_audio_can_be_dropped(tmp_path):
@@ -112,7 +130,7 @@ def test_a_failing_model_aborts_the_transcode_and_stops_its_threads(tmp_path):
     src = make_clip(tmp_path / "in.mp4", frames=60)
     before = threading.active_count()
 
-    def broken(t, rgb):
+    def broken(t, rgb, _extra):
         if t == 7:
             raise RuntimeError("model failed")
         yield t, rgb

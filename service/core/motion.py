@@ -1,0 +1,100 @@
+"""Camera motion between consecutive frames, and moving masks by it.
+
+A panning, zooming or shaking camera moves every object in the picture at once; the tracker carries
+masks across frames where the detector did not look, so it must know where the picture went. The
+motion is one similarity (shift, scale, rotation) per frame pair, fitted with RANSAC to corners
+tracked by pyramidal Lucas–Kanade on a small grey copy of the frame (camera-motion compensation, as
+in BoT-SORT). Where too few corners agree (a blank or cut frame, an object filling the view) the
+motion is *unknown* (None) and the tracker falls back to its motion-free prediction.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from service.core.detections import Detection
+
+IDENTITY = np.eye(3)
+
+WORK_SIDE = 320
+"""Long side (px) of the grey copy the motion is measured on."""
+
+MIN_INLIERS = 12
+MIN_INLIER_SHARE = 0.5
+
+
+def to3(m: np.ndarray) -> np.ndarray:
+    """A 2×3 affine matrix as 3×3."""
+    return np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+class CameraMotion:
+    """Feed frames in order; ``step`` gives the 3×3 map from the previous frame's pixels to this one's
+    (None on the first frame and wherever the motion is unknown)."""
+
+    def __init__(self, work_side: int = WORK_SIDE, corners: int = 200) -> None:
+        self.work_side, self.corners = work_side, corners
+        self._prev: np.ndarray | None = None
+
+    def _grey(self, rgb: np.ndarray) -> tuple[np.ndarray, float]:
+        h, w = rgb.shape[:2]
+        scale = min(1.0, self.work_side / max(h, w))
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        if scale < 1.0:
+            grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
+                              interpolation=cv2.INTER_AREA)
+        return grey, scale
+
+    def step(self, rgb: np.ndarray) -> np.ndarray | None:
+        grey, scale = self._grey(rgb)
+        prev, self._prev = self._prev, grey
+        if prev is None or prev.shape != grey.shape:
+            return None
+        pts = cv2.goodFeaturesToTrack(prev, self.corners, 0.01, 8, blockSize=5)
+        if pts is None or len(pts) < MIN_INLIERS:
+            return None
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, grey, pts, None, winSize=(21, 21), maxLevel=3)
+        ok = status.ravel() == 1
+        if ok.sum() < MIN_INLIERS:
+            return None
+        m, inliers = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC,
+                                                 ransacReprojThreshold=1.0)
+        if m is None or inliers.sum() < max(MIN_INLIERS, MIN_INLIER_SHARE * ok.sum()):
+            return None
+        m = m.astype(float)
+        m[:, 2] /= scale  # the same similarity in full-resolution pixels
+        return to3(m)
+
+
+def apply(a: np.ndarray, box) -> tuple[float, float, float, float]:
+    """Bounds of ``box`` (x1, y1, x2, y2) moved by the 3×3 map ``a``."""
+    x1, y1, x2, y2 = box
+    pts = np.array([[x1, y1, 1.0], [x2, y1, 1.0], [x1, y2, 1.0], [x2, y2, 1.0]]) @ a.T
+    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+
+def fit(src, dst) -> np.ndarray:
+    """The 3×3 scale-and-shift map taking box ``src`` onto box ``dst``."""
+    sx = (dst[2] - dst[0]) / max(1e-6, src[2] - src[0])
+    sy = (dst[3] - dst[1]) / max(1e-6, src[3] - src[1])
+    return np.array([[sx, 0.0, dst[0] - sx * src[0]], [0.0, sy, dst[1] - sy * src[1]], [0.0, 0.0, 1.0]])
+
+
+def _shift(dx: float, dy: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def move(det: Detection, a: np.ndarray, width: int, height: int) -> Detection | None:
+    """``det`` with its mask mapped by ``a`` (3×3, image pixels to image pixels), cut to the frame;
+    None when nothing of it lands inside."""
+    bx1, by1, bx2, by2 = apply(a, det.box)
+    x1, y1 = int(max(0, np.floor(bx1))), int(max(0, np.floor(by1)))
+    x2, y2 = int(min(width, np.ceil(bx2))), int(min(height, np.ceil(by2)))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    # centres of the source mask's pixels -> image -> centres of the target window's pixels
+    local = _shift(-x1 - 0.5, -y1 - 0.5) @ a @ _shift(det.box[0] + 0.5, det.box[1] + 0.5)
+    mask = cv2.warpAffine(det.mask.astype(np.uint8), local[:2], (x2 - x1, y2 - y1),
+                          flags=cv2.INTER_NEAREST, borderValue=0) > 0
+    return Detection(det.cls, det.score, (x1, y1, x2, y2), mask)

@@ -57,10 +57,32 @@ def grow(det: Detection, pixels: int, percent: float, width: int, height: int) -
     if radius <= 4:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
         return Detection(det.cls, det.score, box, cv2.dilate(local, kernel) > 0)
-    # Large radii (propagated masks of fast tracks): exact Euclidean distance, linear in the area
-    # instead of area × kernel size; a superset of the elliptical-kernel dilation.
-    dist = cv2.distanceTransform((local == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return Detection(det.cls, det.score, box, dist <= radius + 0.5)
+    # Large radii (propagated masks of fast tracks): Euclidean distance, linear in the area instead of
+    # area × kernel size; a superset of the elliptical-kernel dilation.
+    return Detection(det.cls, det.score, box, _within(local, radius))
+
+
+COARSE_RADIUS = 24
+"""From this radius on, growth is measured on blocks of ``radius // COARSE_RADIUS`` px (see _within)."""
+
+
+def _within(local: np.ndarray, radius: int) -> np.ndarray:
+    """Pixels within ``radius`` (+0.5) of the mask ``local``. For large radii the distance is taken
+    between blocks of f × f px (f = radius // COARSE_RADIUS): f² times less work; a block counts when
+    its centre is within radius + √2·f of a masked block's centre, which keeps every pixel the exact
+    growth would (a superset, at most 2√2·f px wider: under 12 % of the radius)."""
+    f = max(1, radius // COARSE_RADIUS)
+    if f == 1:
+        dist = cv2.distanceTransform((local == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        return dist <= radius + 0.5
+    h, w = local.shape
+    ph, pw = -h % f, -w % f
+    padded = cv2.copyMakeBorder(local.astype(np.float32), 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=0)
+    # a block's mean is above zero exactly when any of its pixels is masked
+    blocks = cv2.resize(padded, ((w + pw) // f, (h + ph) // f), interpolation=cv2.INTER_AREA) > 0
+    dist = cv2.distanceTransform((~blocks).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    near = dist * f <= radius + 0.5 + np.sqrt(2) * f
+    return np.repeat(np.repeat(near, f, axis=0), f, axis=1)[:h, :w]
 
 
 def paint(dets: list[Detection], shape: tuple[int, int]) -> np.ndarray:

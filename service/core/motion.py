@@ -17,7 +17,7 @@ from service.core.detections import Detection
 
 IDENTITY = np.eye(3)
 
-WORK_SIDE = 320
+WORK_SIDE = 256
 """Long side (px) of the grey copy the motion is measured on."""
 
 MIN_INLIERS = 12
@@ -33,7 +33,7 @@ class CameraMotion:
     """Feed frames in order; ``step`` gives the 3×3 map from the previous frame's pixels to this one's
     (None on the first frame and wherever the motion is unknown)."""
 
-    def __init__(self, work_side: int = WORK_SIDE, corners: int = 200) -> None:
+    def __init__(self, work_side: int = WORK_SIDE, corners: int = 120) -> None:
         self.work_side, self.corners = work_side, corners
         self._prev: np.ndarray | None = None
 
@@ -70,8 +70,10 @@ class CameraMotion:
 def apply(a: np.ndarray, box) -> tuple[float, float, float, float]:
     """Bounds of ``box`` (x1, y1, x2, y2) moved by the 3×3 map ``a``."""
     x1, y1, x2, y2 = box
-    pts = np.array([[x1, y1, 1.0], [x2, y1, 1.0], [x1, y2, 1.0], [x2, y2, 1.0]]) @ a.T
-    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+    (a00, a01, a02), (a10, a11, a12) = a[:2].tolist()  # plain floats: called per track per frame
+    xs = [a00 * x + a01 * y + a02 for x, y in ((x1, y1), (x2, y1), (x1, y2), (x2, y2))]
+    ys = [a10 * x + a11 * y + a12 for x, y in ((x1, y1), (x2, y1), (x1, y2), (x2, y2))]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def fit(src, dst) -> np.ndarray:

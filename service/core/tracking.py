@@ -30,9 +30,10 @@ MIN_SPEED_PER_STRIDE = 0.025
 """Least growth of a propagated mask per frame away from a sighting, as a share of the object's size,
 per frame of detection stride: the less often the detector looks, the less is known in between.
 
-Measured with ``veil evaluate-video`` (docs/benchmarks.md): at stride 4, a least growth of 0.02 → 0.1
-cut leaks from 0.108 to 0.063 of object-frames (0.15: 0.043, for far more over-redaction); at stride 1
-0.1 did not lower leaks (those are faces never detected) and only masked more."""
+Measured with ``veil evaluate-video --growth`` (docs/benchmarks.md), camera motion compensated, 640
+work sizes, stride 8: 0.0125 / 0.025 leak 0.018 / 0.0043 of object-frames for an over-redaction of
+0.185 / 0.348 of the frame. What the growth covers there are mostly faces the detector missed in
+every detected frame near them; detecting more often is the better cure where time allows."""
 
 
 def min_speed(stride: int, per_stride: float = MIN_SPEED_PER_STRIDE) -> float:

@@ -60,3 +60,25 @@ def test_large_growth_covers_the_elliptical_dilation_and_little_more():
         reference = cv2.dilate(local, kernel) > 0
         assert not (reference & ~grown.mask).any()  # never smaller: fail closed
         assert grown.mask.sum() <= reference.sum() * 1.05
+
+
+def test_large_growth_keeps_every_pixel_the_exact_growth_would_and_little_more():
+    """Radii from COARSE_RADIUS on are measured on blocks: a superset of the exact Euclidean growth,
+    at most 2√2·f px wider."""
+    import cv2
+
+    from service.core.masks import COARSE_RADIUS, _within
+
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        size, radius = int(rng.integers(8, 120)), int(rng.integers(COARSE_RADIUS, 6 * COARSE_RADIUS))
+        local = np.zeros((size + 2 * radius, size + 2 * radius), np.uint8)
+        centre = (radius + size // 2, radius + size // 2)
+        cv2.ellipse(local, centre, (max(1, size // 2 - 1), max(1, size // 3)), float(rng.integers(180)),
+                    0, 360, 1, -1)
+        local[rng.integers(radius, radius + size), rng.integers(radius, radius + size)] = 1  # a lone pixel
+        dist = cv2.distanceTransform((local == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        got = _within(local, radius)
+        assert not ((dist <= radius + 0.5) & ~got).any()
+        f = radius // COARSE_RADIUS
+        assert not (got & (dist > radius + 0.5 + 2 * np.sqrt(2) * f + 1)).any()

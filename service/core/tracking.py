@@ -31,8 +31,8 @@ MIN_SPEED_PER_STRIDE = 0.025
 per frame of detection stride: the less often the detector looks, the less is known in between.
 
 Measured with ``veil evaluate-video --growth`` (docs/benchmarks.md), camera motion compensated, 640
-work sizes, stride 8: 0.0125 / 0.025 leak 0.018 / 0.0043 of object-frames for an over-redaction of
-0.185 / 0.348 of the frame. What the growth covers there are mostly faces the detector missed in
+work sizes, stride 8: 0.0125 / 0.025 leak 0.0085 / 0.0037 of object-frames for an over-redaction of
+0.190 / 0.346 of the frame. What the growth covers there are mostly faces the detector missed in
 every detected frame near them; detecting more often is the better cure where time allows."""
 
 
@@ -162,10 +162,14 @@ class Propagator:
         return tuple(b1 + v * (t - frames[-1]))
 
     def _associate(self, t: int, dets: list[Detection], weak: bool = False) -> None:
-        live = [(i, tr, tuple(map(int, self.predicted_box(tr, t)))) for i, tr in enumerate(self.tracks)
+        # where the track should be if the measured camera motion is right, and where it was last seen
+        # (a bus filling a still picture can pass for the camera's motion: a standing object must
+        # still keep its track)
+        live = [(i, tr, tuple(map(int, self.predicted_box(tr, t))), tr.last()[1].box)
+                for i, tr in enumerate(self.tracks)
                 if t - tr.last()[0] <= self.window + self.hold and not (weak and t in tr.seen)]
         candidates = sorted(
-            ((box_iou(guess, d.box), i, j) for i, tr, guess in live
+            ((max(box_iou(guess, d.box), box_iou(last, d.box)), i, j) for i, tr, guess, last in live
              for j, d in enumerate(dets) if tr.cls == d.cls),
             reverse=True)
         used_t, used_d = set(), set()

@@ -131,3 +131,20 @@ def test_weak_sightings_confirmed_again_become_an_object():
         x = 10 + 2 * t
         assert m[30, x + 2: x + 18].all(), t
         assert not m[30, 155:165].any(), t
+
+
+def test_a_wrong_camera_motion_does_not_uncover_a_tracked_object():
+    """A bus filling most of a still CCTV picture can pass for the camera's motion. Between two
+    sightings the wrong motion cancels out in the interpolation, and the track's speed relative to
+    the (wrongly) moving picture grows its held masks over where it really is."""
+    bus = shift(6, 0)  # measured every frame; the camera and the object stand still
+    frames = [[det(100, 40)] if t % 4 == 0 and t <= 12 else None for t in range(20)]
+    prop = Propagator(300, 120, window=4, hold=4, min_speed=0.05)
+    out = {}
+    for t, dets in enumerate(frames):
+        for ft, _, objs in prop.push(t, None, dets, camera=bus if t else None):
+            out[ft] = objs
+    for ft, _, objs in prop.flush():
+        out[ft] = objs
+    for t in range(17):
+        assert paint(out[t], (120, 300))[40:60, 100:120].all(), t

@@ -50,3 +50,14 @@ def test_move_maps_the_mask_and_cuts_it_to_the_frame():
     assert half_out.box == (180, 20, 200, 40)  # 40 px wide after the zoom, 20 of them inside
     assert paint([half_out], (100, 200))[20:40, 180:200].all()
     assert motion.move(det, np.array([[1.0, 0, 500], [0, 1.0, 0], [0, 0, 1]]), 200, 100) is None
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 3), (8, 8, 3), (1, 200, 3), (3000, 40, 3)])
+def test_camera_motion_copes_with_tiny_and_odd_frames(shape):
+    """It runs on every decoded frame: an odd size gives an unknown (or measured) motion, never an error."""
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, shape, dtype=np.uint8)
+    cam = CameraMotion()
+    cam.step(frame)
+    got = cam.step(np.roll(frame, 1, axis=1))
+    assert got is None or got.shape == (3, 3)

@@ -9,11 +9,13 @@ def det(x, y=20, size=20, cls="faces"):
     return Detection(cls, 0.9, (x, y, x + size, y + size), np.ones((size, size), bool))
 
 
-def run(prop, frames):
-    """``frames``: list of detection lists (None = detection skipped). Returns objects per frame."""
+def run(prop, frames, weak=None, cameras=None):
+    """``frames``: list of detection lists (None = detection skipped), with optional per-frame weak
+    detections and camera motions. Returns objects per frame."""
     out = {}
     for t, dets in enumerate(frames):
-        for ft, _, objs in prop.push(t, None, dets):
+        for ft, _, objs in prop.push(t, None, dets, weak[t] if weak else None,
+                                     camera=cameras[t] if cameras else None):
             out[ft] = objs
     for ft, _, objs in prop.flush():
         out[ft] = objs
@@ -67,15 +69,9 @@ def test_held_masks_grow_with_the_track_speed():
 
 
 def test_weak_detections_extend_tracks_but_never_start_one():
-    prop = Propagator(200, 100, window=2, hold=0)
-    out = {}
-    for t in range(20):
-        strong = [det(10 + 2 * t)] if t < 3 else []
-        weak = [det(10 + 2 * t), det(150)]  # the second one was never strong: not an object
-        for ft, _, objs in prop.push(t, None, strong, weak):
-            out[ft] = objs
-    for ft, _, objs in prop.flush():
-        out[ft] = objs
+    strong = [[det(10 + 2 * t)] if t < 3 else [] for t in range(20)]
+    weak = [[det(10 + 2 * t), det(150)] for t in range(20)]  # the second one never strong: no object
+    out = run(Propagator(200, 100, window=2, hold=0), strong, weak)
     for t in range(20):
         m = paint(out[t], (100, 200))
         x = 10 + 2 * t
@@ -95,16 +91,10 @@ def test_camera_motion_keeps_propagated_masks_on_a_shaking_picture():
     where = [(80 + dx, 40 + dy) for dx, dy in offsets]
 
     def objects(camera: bool):
-        prop = Propagator(300, 150, window=4, hold=4, min_speed=0.05)
-        out = {}
-        for t, (x, y) in enumerate(where):
-            move = shift(*(offsets[t] - offsets[t - 1])) if camera and t else None
-            dets = [det(x, y)] if t % 4 == 0 else None
-            for ft, _, objs in prop.push(t, None, dets, camera=move):
-                out[ft] = objs
-        for ft, _, objs in prop.flush():
-            out[ft] = objs
-        return [paint(out[t], (150, 300)) for t in range(len(where))]
+        frames = [[det(x, y)] if t % 4 == 0 else None for t, (x, y) in enumerate(where)]
+        moves = [shift(*(offsets[t] - offsets[t - 1])) if camera and t else None for t in range(len(where))]
+        out = run(Propagator(300, 150, window=4, hold=4, min_speed=0.05), frames, cameras=moves)
+        return [paint(objs, (150, 300)) for objs in out]
 
     tight = objects(camera=True)
     for t, (x, y) in enumerate(where):
@@ -117,15 +107,10 @@ def test_camera_motion_keeps_propagated_masks_on_a_shaking_picture():
 def test_weak_sightings_confirmed_again_become_an_object():
     """With ``confirm_after`` 2, a weak guess found again in a later detected frame is masked (from
     its first sighting on); one seen only once never is."""
-    prop = Propagator(200, 100, window=4, hold=2, confirm_after=2)
-    out = {}
-    for t in range(12):
-        due = t % 4 == 0
-        weak = [det(10 + 2 * t)] + ([det(150)] if t == 4 else []) if due else None
-        for ft, _, objs in prop.push(t, None, [] if due else None, weak):
-            out[ft] = objs
-    for ft, _, objs in prop.flush():
-        out[ft] = objs
+    due = [t % 4 == 0 for t in range(12)]
+    weak = [[det(10 + 2 * t)] + ([det(150)] if t == 4 else []) if due[t] else None for t in range(12)]
+    out = run(Propagator(200, 100, window=4, hold=2, confirm_after=2), [[] if d else None for d in due],
+              weak)
     for t in range(10):
         m = paint(out[t], (100, 200))
         x = 10 + 2 * t
@@ -139,12 +124,7 @@ def test_a_wrong_camera_motion_does_not_uncover_a_tracked_object():
     the (wrongly) moving picture grows its held masks over where it really is."""
     bus = shift(6, 0)  # measured every frame; the camera and the object stand still
     frames = [[det(100, 40)] if t % 4 == 0 and t <= 12 else None for t in range(20)]
-    prop = Propagator(300, 120, window=4, hold=4, min_speed=0.05)
-    out = {}
-    for t, dets in enumerate(frames):
-        for ft, _, objs in prop.push(t, None, dets, camera=bus if t else None):
-            out[ft] = objs
-    for ft, _, objs in prop.flush():
-        out[ft] = objs
+    out = run(Propagator(300, 120, window=4, hold=4, min_speed=0.05), frames,
+              cameras=[bus if t else None for t in range(20)])
     for t in range(17):
         assert paint(out[t], (120, 300))[40:60, 100:120].all(), t

@@ -183,12 +183,13 @@ class Propagator:
             used_t.add(i)
             used_d.add(j)
         for j, d in enumerate(dets):
+            if j in used_d or (weak and not self.confirm_after):
+                continue
             if weak and any(t in tr.seen and box_iou(tr.seen[t].box, d.box) >= self.iou_match
                             for tr in self.tracks):
                 continue  # a weaker copy of an object already sighted here
-            if j not in used_d and (not weak or self.confirm_after):
-                self.tracks.append(Track(self._next_id, d.cls, {t: d}, confirmed=not weak))
-                self._next_id += 1
+            self.tracks.append(Track(self._next_id, d.cls, {t: d}, confirmed=not weak))
+            self._next_id += 1
 
     def _forget(self, t: int) -> None:
         """Drop sightings and motion no pending frame can use (bounded memory on long videos)."""

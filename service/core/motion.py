@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from service.core.detections import Detection
+from service.core.detections import Detection, clip_box
 
 IDENTITY = np.eye(3)
 
@@ -90,9 +90,7 @@ def _shift(dx: float, dy: float) -> np.ndarray:
 def move(det: Detection, a: np.ndarray, width: int, height: int) -> Detection | None:
     """``det`` with its mask mapped by ``a`` (3×3, image pixels to image pixels), cut to the frame;
     None when nothing of it lands inside."""
-    bx1, by1, bx2, by2 = apply(a, det.box)
-    x1, y1 = int(max(0, np.floor(bx1))), int(max(0, np.floor(by1)))
-    x2, y2 = int(min(width, np.ceil(bx2))), int(min(height, np.ceil(by2)))
+    x1, y1, x2, y2 = clip_box(apply(a, det.box), width, height)
     if x2 <= x1 or y2 <= y1:
         return None
     # centres of the source mask's pixels -> image -> centres of the target window's pixels

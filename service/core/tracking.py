@@ -71,6 +71,8 @@ class Track:
     cls: str
     seen: dict[int, Detection] = field(default_factory=dict)  # frame index -> detection
     confirmed: bool = True  # False: started by a weak detection and not yet seen again
+    speed_of: tuple[int, ...] = ()  # the sightings ``speed`` was measured on
+    speed: float = 0.0  # own speed relative to the picture, see Propagator._own_speed
 
     def last(self) -> tuple[int, Detection]:
         t = max(self.seen)
@@ -158,8 +160,7 @@ class Propagator:
         if len(frames) < 2:
             return tuple(b1)
         b0 = np.asarray(self._box_at(tr, frames[0], t), float)
-        v = (np.asarray(self._box_at(tr, frames[1], t), float) - b0) / (frames[1] - frames[0])
-        return tuple(b1 + v * (t - frames[-1]))
+        return tuple(b1 + (b1 - b0) / (frames[1] - frames[0]) * (t - frames[-1]))
 
     def _associate(self, t: int, dets: list[Detection], weak: bool = False) -> None:
         # where the track should be if the measured camera motion is right, and where it was last seen
@@ -242,9 +243,16 @@ class Propagator:
         ``min_speed`` × its size) × frames away."""
         if det is None:
             return None
-        frames = sorted(tr.seen)
-        speed = self.min_speed * det.size
-        for f0, f1 in itertools.pairwise(frames):
-            own = np.subtract(tr.seen[f1].box, self._box_at(tr, f0, f1))
-            speed = max(speed, float(np.abs(own).max()) / (f1 - f0))
+        speed = max(self.min_speed * det.size, self._own_speed(tr))
         return grow(det, int(np.ceil(speed * gap)), 0.0, self.width, self.height)
+
+    def _own_speed(self, tr: Track) -> float:
+        """Fastest corner speed between consecutive sightings, relative to the picture (px/frame);
+        recomputed only when the track's sightings change (it is asked for every frame)."""
+        frames = tuple(sorted(tr.seen))
+        if tr.speed_of != frames:
+            tr.speed_of, tr.speed = frames, 0.0
+            for f0, f1 in itertools.pairwise(frames):
+                own = np.subtract(tr.seen[f1].box, self._box_at(tr, f0, f1))
+                tr.speed = max(tr.speed, float(np.abs(own).max()) / (f1 - f0))
+        return tr.speed

@@ -26,13 +26,25 @@ def _pct(values: list[float]) -> dict[str, float]:
     return {f"p{q}_ms": round(float(np.percentile(ms, q)), 1) for q in (50, 95)}
 
 
+def cpu_name() -> str:
+    """The processor's model name (/proc/cpuinfo on Linux; ``platform.processor()`` elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
+
+
 def header(runtime: Runtime) -> dict:
     import onnxruntime
     import torch
 
     gpu = torch.cuda.get_device_name() if runtime.device == "cuda" else None
     return {
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs ({platform.processor() or 'unknown cpu'})",
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs ({cpu_name()})",
         "platform": platform.platform(), "device": runtime.device, "gpu": gpu,
         "engine": runtime.engine + (" int8" if runtime.int8 else ""),
         "threads": runtime.threads, "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),

@@ -42,3 +42,16 @@ def test_throughput_plot_is_a_png_with_one_line_per_series(tmp_path):
     assert img.shape == (560, 900, 3)
     colours = {tuple(int(c) for c in px) for px in img.reshape(-1, 3)[::7]}
     assert (200, 80, 30) in colours and (40, 140, 40) in colours  # both series drawn
+
+
+
+def test_bench_header_names_the_processor():
+    from pathlib import Path
+
+    from service.bench.images import cpu_name, header
+    from service.inference.devices import Runtime
+
+    name = cpu_name()
+    if Path("/proc/cpuinfo").is_file():  # Linux: the model name, as runs on different hosts differ
+        assert name and name != "unknown cpu"
+    assert name in header(Runtime("cpu", "onnx", 1))["machine"]

@@ -44,6 +44,8 @@ def add_evaluate_video(sub) -> None:
     p = sub.add_parser("evaluate-video", help="leak rate on clips generated from annotated stills")
     p.add_argument("--data", type=Path, default=Path("../shared/data"))
     p.add_argument("--clips", type=int, default=24, help="clips per class (motions cycle)")
+    p.add_argument("--motions", default=None,
+                   help="comma-separated motions the clips cycle through (default: all of them)")
     p.add_argument("--frames", type=int, default=30)
     p.add_argument("--backend", default="unet")
     p.add_argument("--stride", type=int, default=1)
@@ -67,6 +69,9 @@ def _evaluate_video(args: argparse.Namespace) -> int:
     from service.evaluation.video_leaks import MOTIONS, ClipSpec, leak_rates
     from service.media.images import decode
 
+    motions = tuple(args.motions.split(",")) if args.motions else MOTIONS
+    if unknown := set(motions) - set(MOTIONS):
+        raise SystemExit(f"unknown motions {sorted(unknown)}; known: {', '.join(MOTIONS)}")
     settings = Settings()
     models = settings.load_models((args.backend,))
     sources = {"plates": select(load_records(args.data / "plates_uc3m_lp_320"), "test"),
@@ -75,12 +80,13 @@ def _evaluate_video(args: argparse.Namespace) -> int:
     for cls, records in sources.items():
         chosen = [r for r in records if (r.plates if cls == "plates" else r.faces)][: args.clips]
         for i, r in enumerate(chosen):
-            spec = ClipSpec(MOTIONS[i % len(MOTIONS)], frames=args.frames, seed=i)
+            spec = ClipSpec(motions[i % len(motions)], frames=args.frames, seed=i)
             clips.append((decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec))
     opts = Options(backend=args.backend)
     growth = MIN_SPEED_PER_STRIDE if args.growth is None else args.growth
     result = {
-        "clips": len(clips), "frames_per_clip": args.frames, "backend": args.backend,
+        "clips": len(clips), "frames_per_clip": args.frames, "motions": list(motions),
+        "backend": args.backend,
         "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold,
                         "camera_motion": args.camera, "growth": growth,
                         **leak_rates(models, clips, opts, args.window, args.hold, args.stride,

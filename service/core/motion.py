@@ -98,3 +98,30 @@ def move(det: Detection, a: np.ndarray, width: int, height: int) -> Detection | 
     mask = cv2.warpAffine(det.mask.astype(np.uint8), local[:2], (x2 - x1, y2 - y1),
                           flags=cv2.INTER_NEAREST, borderValue=0) > 0
     return Detection(det.cls, det.score, (x1, y1, x2, y2), mask)
+
+
+def beyond_edges(det: Detection, width: int, height: int) -> Detection:
+    """``det`` continued past each frame edge its box touches, by its own size: an object cut by the
+    edge may reach that far outside, and moved inward (entering the picture, or the camera turning
+    towards it) that part must be covered too. Along the edge the continuation spans the rows (or
+    columns) the mask covers in its outer quarter. ``move`` cuts the result back to the frame."""
+    x1, y1, x2, y2 = det.box
+    sides = (x1 <= 0, y1 <= 0, x2 >= width, y2 >= height)  # left, top, right, bottom
+    if not any(sides) or not det.mask.any():
+        return det
+    reach = det.size
+    mask = det.mask
+    h, w = mask.shape
+    qx, qy = max(1, w // 4), max(1, h // 4)
+    left, top, right, bottom = (reach * s for s in sides)
+    out = np.zeros((h + top + bottom, w + left + right), bool)
+    out[top:top + h, left:left + w] = mask
+    if sides[0]:
+        out[top:top + h, :left] = mask[:, :qx].any(axis=1)[:, None]
+    if sides[2]:
+        out[top:top + h, left + w:] = mask[:, w - qx:].any(axis=1)[:, None]
+    if sides[1]:
+        out[:top, left:left + w] = mask[:qy].any(axis=0)[None, :]
+    if sides[3]:
+        out[top + h:, left:left + w] = mask[h - qy:].any(axis=0)[None, :]
+    return Detection(det.cls, det.score, (x1 - left, y1 - top, x2 + right, y2 + bottom), out)

@@ -151,7 +151,7 @@ class Propagator:
             a = motion.IDENTITY
         if box is not None:
             a = motion.fit(motion.apply(a, det.box), box) @ a
-        return motion.move(det, a, self.width, self.height)
+        return motion.move(motion.beyond_edges(det, self.width, self.height), a, self.width, self.height)
 
     def predicted_box(self, tr: Track, t: int) -> tuple[float, float, float, float]:
         """Constant own velocity from the last two sightings, moved with the picture (association)."""

@@ -61,3 +61,20 @@ def test_camera_motion_copes_with_tiny_and_odd_frames(shape):
     cam.step(frame)
     got = cam.step(np.roll(frame, 1, axis=1))
     assert got is None or got.shape == (3, 3)
+
+
+def test_an_object_cut_by_the_frame_edge_is_covered_as_it_comes_in():
+    """A face whose left part is outside the frame (seen: 12 px of it at the edge), then moved 20 px
+    inward: the part that came in is covered, along the rows the face spans at the edge."""
+    mask = np.zeros((30, 12), bool)
+    mask[5:25, :10] = True
+    det = Detection("faces", 0.9, (0, 40, 12, 70), mask)
+    grown = motion.beyond_edges(det, 200, 100)
+    assert grown.box == (-30, 40, 12, 70)  # continued by its own size (30 px) past the left edge
+    moved = motion.move(grown, np.array([[1.0, 0, 20], [0, 1.0, 0], [0, 0, 1]]), 200, 100)
+    painted = paint([moved], (100, 200))
+    assert painted[45:65, 0:30].all()  # what came in from outside
+    assert not painted[40:45].any() and not painted[65:70].any()  # rows the face does not span
+    assert motion.move(grown, motion.IDENTITY, 200, 100).box == det.box  # unmoved: nothing added
+    inside = Detection("faces", 0.9, (50, 40, 62, 70), mask)
+    assert motion.beyond_edges(inside, 200, 100) is inside

@@ -128,3 +128,17 @@ def test_a_wrong_camera_motion_does_not_uncover_a_tracked_object():
               cameras=[bus if t else None for t in range(20)])
     for t in range(17):
         assert paint(out[t], (120, 300))[40:60, 100:120].all(), t
+
+
+
+def test_an_object_the_camera_brings_in_at_the_edge_is_covered_whole():
+    """The camera pans so that a 40 px face comes in from the left edge, 5 px per frame; it is detected
+    once, when only its right 10 px are inside. Held over the next frames with the camera's motion,
+    its mask covers all of it that has come in, not only the 10 px once seen."""
+    mask = np.ones((40, 10), bool)
+    frames = [[Detection("faces", 0.9, (0, 30, 10, 70), mask)]] + [None] * 8
+    cameras = [None] + [shift(5, 0)] * 8
+    objs = run(Propagator(200, 100, window=8, hold=8, min_speed=0.0), frames, cameras=cameras)
+    for t in range(9):
+        x1 = -30 + 5 * t
+        assert paint(objs[t], (100, 200))[30:70, max(0, x1):x1 + 40].all(), t

@@ -1,4 +1,4 @@
-"""Leak rate on video: ground-truth clips built from annotated stills by camera motion.
+"""Leak rate on video: ground-truth clips built from annotated stills by camera or object motion.
 
 Each clip moves a virtual camera over a still (pan, zoom, shake, motion blur, a passing occluder,
 objects entering and leaving the frame), or keeps it still while the objects *walk*: each annotated

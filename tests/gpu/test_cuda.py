@@ -116,6 +116,7 @@ def test_video_on_cuda_keeps_every_frame(cuda_models, tmp_path):
 def _tracked_masks(models, frames, stride):
     """Per frame, the union of the tracked (propagated, camera-compensated) masks, as the video path
     builds them with ``models.frame_batch``."""
+    from service.core.masks import paint
     from service.core.motion import CameraMotion
     from service.core.tracking import for_stride
     from service.core.video_pipeline import FrameBatcher, frame_detections_many
@@ -128,14 +129,7 @@ def _tracked_masks(models, frames, stride):
     for t, rgb in enumerate(frames):
         items += batcher.push(t, rgb, motion.step(rgb))
     items += batcher.flush()
-    out = []
-    for _, _, objects in items:
-        mask = np.zeros((h, w), bool)
-        for d in objects:
-            x1, y1, x2, y2 = d.box
-            mask[y1:y2, x1:x2] |= d.mask
-        out.append(mask)
-    return out
+    return [paint(objects, (h, w)) for _, _, objects in items]
 
 
 def test_tracked_video_masks_on_cuda_in_batches_match_the_cpu_frame_by_frame(cpu_models, cuda_models,

@@ -93,6 +93,7 @@ class Propagator:
     _motion: dict = field(default_factory=dict)  # frame index t -> 3×3 map from t - 1 to t, or None
     _between: dict = field(default_factory=dict)  # (f, t) -> between(f, t), for frames already pushed
     _next_id: int = 0
+    _last_detected: int = -1  # the last frame detection ran on
 
     def push(self, t: int, payload, dets: list[Detection] | None,
              weak: list[Detection] | None = None, camera: np.ndarray | None = None) -> list[Final]:
@@ -106,6 +107,7 @@ class Propagator:
         """
         self._motion[t] = camera
         if dets is not None:
+            self._last_detected = t
             self._associate(t, dets)
         if weak:
             self._associate(t, weak, weak=True)
@@ -118,6 +120,11 @@ class Propagator:
         return out
 
     def flush(self) -> list[Final]:
+        """The frames still pending, at the end of the video. A tentative track sighted in the last
+        detected frame had no later one to be confirmed in: it is masked (fail closed)."""
+        for tr in self.tracks:
+            if not tr.confirmed and max(tr.seen) >= self._last_detected:
+                tr.confirmed = True
         out = [(ft, fp, self.objects_at(ft)) for ft, fp in self._pending]
         self._pending.clear()
         return out

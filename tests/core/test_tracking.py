@@ -118,6 +118,19 @@ def test_weak_sightings_confirmed_again_become_an_object():
         assert not m[30, 155:165].any(), t
 
 
+def test_a_weak_guess_in_the_last_detected_frame_is_masked_at_the_end():
+    """A weak guess that could not be found again because the video ended is masked (fail closed); one
+    that had a later detected frame to be found in, and was not, stays unmasked."""
+    due = [t % 4 == 0 for t in range(11)]
+    weak = [([det(150)] if t == 8 else []) + ([det(40)] if t == 4 else []) if due[t] else None
+            for t in range(11)]
+    out = run(Propagator(200, 100, window=4, hold=4, confirm_after=2), [[] if d else None for d in due],
+              weak)
+    for t in range(7, 11):  # the frames still pending at the end (up to 6 were final before)
+        assert paint(out[t], (100, 200))[30, 152:168].all(), t
+    assert not any(paint(out[t], (100, 200))[30, 42:58].any() for t in range(11))
+
+
 def test_a_wrong_camera_motion_does_not_uncover_a_tracked_object():
     """A bus filling most of a still CCTV picture can pass for the camera's motion. Between two
     sightings the wrong motion cancels out in the interpolation, and the track's speed relative to

@@ -29,6 +29,8 @@ def add_bench(sub) -> None:
     vid.add_argument("--backend", default="unet", choices=["unet", "deeplabv3plus"])
     vid.add_argument("--stride", type=int, action="append", help="detection strides to measure")
     vid.add_argument("--compare", choices=["deface"], action="append", default=[])
+    vid.add_argument("--no-second-look", dest="second_look", action="store_false",
+                     help="no zoomed second look where a track's object was missed (the ablation)")
     vid.add_argument("--json", type=Path)
     vid.set_defaults(func=_bench_video)
 
@@ -91,7 +93,8 @@ def _bench_video(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="veil-bench-") as work:
         w, h = args.size
         src = args.target or synthetic_clip(Path(work) / f"synthetic-{w}x{h}.mp4", w, h, seconds=args.seconds)
-        video = bench_video(models, src, args.backend, args.stride or [1, 3], "deface" in args.compare)
+        video = bench_video(models, src, args.backend, args.stride or [1, 3], "deface" in args.compare,
+                            args.second_look)
         result = {"header": header(models.runtime), "video": video}
     v = result["video"]
     print(f"{v['input']} {v['size']} {v['frames']} frames ({v['seconds']} s), "

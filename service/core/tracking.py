@@ -19,12 +19,16 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from service.core import motion
 from service.core.detections import Detection, union
 from service.core.masks import grow
+
+if TYPE_CHECKING:
+    from service.core.second_look import Look
 
 MIN_SPEED_PER_STRIDE = 0.025
 """Least growth of a propagated mask per frame away from a sighting, as a share of the object's size,
@@ -45,11 +49,17 @@ CONFIRM_AFTER = 2
 track is masked; see ``Propagator.push``."""
 
 
+HOLD_STRIDES = 2
+"""A track is held for at least this many detection strides after its last sighting: its coverage
+survives one detected frame that misses it (measured in docs/benchmarks.md, session 10)."""
+
+
 def for_stride(width: int, height: int, stride: int, window: int, hold: int,
-               growth: float = MIN_SPEED_PER_STRIDE) -> Propagator:
+               growth: float = MIN_SPEED_PER_STRIDE, hold_strides: int = HOLD_STRIDES) -> Propagator:
     """The propagator a video detected every ``stride``-th frame needs (the pipeline and its evaluation
-    share it): the look-ahead and the hold span at least one stride, growth scales with it."""
-    return Propagator(width, height, window=max(window, stride), hold=max(hold, stride),
+    share it): the look-ahead spans at least one stride and the hold ``HOLD_STRIDES``, growth scales
+    with the stride."""
+    return Propagator(width, height, window=max(window, stride), hold=max(hold, hold_strides * stride),
                       min_speed=min_speed(stride, growth), confirm_after=CONFIRM_AFTER)
 
 
@@ -63,6 +73,11 @@ def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def _inside(box, width: int, height: int) -> bool:
+    x1, y1, x2, y2 = box
+    return x2 > 0 and y2 > 0 and x1 < width and y1 < height
 
 
 @dataclass
@@ -96,14 +111,17 @@ class Propagator:
     _last_detected: int = -1  # the last frame detection ran on
 
     def push(self, t: int, payload, dets: list[Detection] | None,
-             weak: list[Detection] | None = None, camera: np.ndarray | None = None) -> list[Final]:
+             weak: list[Detection] | None = None, camera: np.ndarray | None = None,
+             look: Look | None = None) -> list[Final]:
         """Add frame ``t`` (``dets`` None when detection was skipped); returns frames now final.
 
         ``weak`` detections (scores under the threshold) extend tracks: an object the detector is unsure
         of in this frame stays covered. One that matches no track starts a *tentative* track, which is
         masked only once it has been sighted in ``confirm_after`` detected frames (a strong sighting
         confirms it at once): a weak guess that the motion-compensated track finds again is an object.
-        ``camera`` is the picture's motion from frame ``t - 1`` (3×3; None: unknown).
+        ``camera`` is the picture's motion from frame ``t - 1`` (3×3; None: unknown). ``look`` (in a
+        detected frame) searches again where live tracks that nothing was matched to should be; what it
+        finds continues them (``service.core.second_look``).
         """
         self._motion[t] = camera
         if dets is not None:
@@ -111,6 +129,8 @@ class Propagator:
             self._associate(t, dets)
         if weak:
             self._associate(t, weak, weak=True)
+        if dets is not None and look is not None:
+            self._look_again(t, look)
         self._pending.append((t, payload))
         out = []
         while self._pending and self._pending[0][0] <= t - self.window:
@@ -198,6 +218,29 @@ class Propagator:
                 continue  # a weaker copy of an object already sighted here
             self.tracks.append(Track(self._next_id, d.cls, {t: d}, confirmed=not weak))
             self._next_id += 1
+
+    def search_box(self, tr: Track, t: int) -> tuple[float, float, float, float]:
+        """Where ``tr``'s object may be at frame ``t``: its predicted box with the margin it could have
+        moved on its own since its last sighting (as ``_uncertain`` grows its mask)."""
+        last, det = tr.last()
+        margin = max(self.min_speed * det.size, self._own_speed(tr)) * abs(t - last)
+        x1, y1, x2, y2 = self.predicted_box(tr, t)
+        return x1 - margin, y1 - margin, x2 + margin, y2 + margin
+
+    def _look_again(self, t: int, look: Look) -> None:
+        """Continue the live tracks this frame's detections missed with what ``look`` finds there."""
+        lost = [tr for tr in self.tracks if tr.confirmed and t not in tr.seen
+                and t - tr.last()[0] <= self.window + self.hold]
+        lost = [tr for tr in lost if _inside(self.search_box(tr, t), self.width, self.height)]
+        if not lost:
+            return
+        taken = [tr.seen[t].box for tr in self.tracks if t in tr.seen]
+        found = look([(tr.cls, self.search_box(tr, t), float(tr.last()[1].size)) for tr in lost], taken)
+        for det in found:
+            if det is not None:
+                # a track of its own: were it another object, the lost one is still held (fail closed)
+                self.tracks.append(Track(self._next_id, det.cls, {t: det}))
+                self._next_id += 1
 
     def _forget(self, t: int) -> None:
         """Drop sightings and motion no pending frame can use (bounded memory on long videos)."""

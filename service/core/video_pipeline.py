@@ -16,6 +16,7 @@ from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect_many
 from service.core.redaction import redact
+from service.core.second_look import Look, look
 from service.core.timing import NO_TIMER, StageTimer
 from service.core.tracking import Final, Propagator, for_stride
 from service.errors import TooLargeError
@@ -65,9 +66,11 @@ class FrameBatcher:
     comes. Batches feed a GPU; the held frames are bounded by batch × stride."""
 
     def __init__(self, detect_frames: Callable[[list[np.ndarray]], list[Found]], prop: Propagator,
-                 stride: int, batch: int, timer: StageTimer = NO_TIMER) -> None:
+                 stride: int, batch: int, timer: StageTimer = NO_TIMER,
+                 look_at: Callable[[np.ndarray], Look] | None = None) -> None:
         self.detect_frames, self.prop, self.stride, self.batch, self.timer = (
             detect_frames, prop, stride, batch, timer)
+        self.look_at = look_at  # a detected frame's second look (service.core.second_look), if any
         self.held: list[tuple[int, np.ndarray, np.ndarray | None]] = []
 
     def push(self, t: int, rgb: np.ndarray, camera: np.ndarray | None = None) -> list[Final]:
@@ -96,7 +99,8 @@ class FrameBatcher:
         items: list[Final] = []
         with self.timer.stage("track"):
             for t, rgb, camera in frames:
-                items += self.prop.push(t, rgb, *found.get(t, (None, None)), camera=camera)
+                look = self.look_at(rgb) if self.look_at and t in found else None
+                items += self.prop.push(t, rgb, *found.get(t, (None, None)), camera=camera, look=look)
         return items
 
 
@@ -108,6 +112,7 @@ class VideoOptions:
     codec: str = "h264"
     crf: int = 20
     keep_audio: bool = True
+    second_look: bool = True  # search again, zoomed, where a track's object was missed
 
 
 def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: VideoOptions,
@@ -130,7 +135,8 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
             yield t, out
 
     batcher = FrameBatcher(lambda frames: frame_detections_many(models, frames, opts, timer), prop,
-                           vopts.stride, models.frame_batch, timer)
+                           vopts.stride, models.frame_batch, timer,
+                           (lambda rgb: look(models, rgb, opts, timer)) if vopts.second_look else None)
 
     def process(t: int, rgb: np.ndarray, camera) -> Iterator[tuple[int, np.ndarray]]:
         return finish(batcher.push(t, rgb, camera))

@@ -55,6 +55,10 @@ def add_evaluate_video(sub) -> None:
                    help="skip the per-frame baseline (it does not depend on stride, window or hold)")
     p.add_argument("--no-camera-motion", dest="camera", action="store_false",
                    help="propagate without camera-motion compensation (the ablation)")
+    p.add_argument("--hold-strides", type=int, help="least hold after a track's last sighting, in "
+                   "detection strides (default: the pipeline's)")
+    p.add_argument("--no-second-look", dest="second_look", action="store_false",
+                   help="no zoomed second look where a track's object was missed (the ablation)")
     p.add_argument("--growth", type=float, help="least growth of propagated masks per frame, as a "
                    "share of the object's size, per frame of stride (default: the pipeline's)")
     p.add_argument("--json", type=Path)
@@ -64,7 +68,7 @@ def add_evaluate_video(sub) -> None:
 def _evaluate_video(args: argparse.Namespace) -> int:
     from service.config import Settings
     from service.core.options import Options
-    from service.core.tracking import MIN_SPEED_PER_STRIDE
+    from service.core.tracking import HOLD_STRIDES, MIN_SPEED_PER_STRIDE
     from service.datasets import load_records, select
     from service.evaluation.video_leaks import MOTIONS, ClipSpec, leak_rates
     from service.media.images import decode
@@ -84,13 +88,15 @@ def _evaluate_video(args: argparse.Namespace) -> int:
             clips.append((decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec))
     opts = Options(backend=args.backend)
     growth = MIN_SPEED_PER_STRIDE if args.growth is None else args.growth
+    hold_strides = HOLD_STRIDES if args.hold_strides is None else args.hold_strides
     result = {
         "clips": len(clips), "frames_per_clip": args.frames, "motions": list(motions),
         "backend": args.backend,
         "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold,
-                        "camera_motion": args.camera, "growth": growth,
+                        "hold_strides": hold_strides, "camera_motion": args.camera, "growth": growth,
+                        "second_look": args.second_look,
                         **leak_rates(models, clips, opts, args.window, args.hold, args.stride,
-                                     args.camera, growth)},
+                                     args.camera, growth, args.second_look, hold_strides)},
         "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
     }
     text = json.dumps(result, indent=2)

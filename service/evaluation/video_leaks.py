@@ -20,7 +20,8 @@ from service.core.masks import grow, paint
 from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect
-from service.core.tracking import MIN_SPEED_PER_STRIDE, Propagator, for_stride
+from service.core.second_look import look
+from service.core.tracking import HOLD_STRIDES, MIN_SPEED_PER_STRIDE, Propagator, for_stride
 from service.core.video_pipeline import frame_detections
 from service.datasets import Record
 from service.evaluation.metrics import enlarge
@@ -138,7 +139,8 @@ def _walk(still: np.ndarray, masks: list[np.ndarray], spec: ClipSpec, rng: np.ra
 
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,
                window: int, hold: int, stride: int = 1, camera: bool = True,
-               growth: float = MIN_SPEED_PER_STRIDE) -> dict:
+               growth: float = MIN_SPEED_PER_STRIDE, second_look: bool = True,
+               hold_strides: int = HOLD_STRIDES) -> dict:
     """Share of visible object-frames under 0.8 coverage, and of frames with any such object."""
     leaks = total = bad_frames = frames = outside = pixels = 0
     for rgb, record, cls, spec in clips:
@@ -146,7 +148,7 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
         w, h = spec.size
         per_frame = not (window or hold)  # the baseline: nothing carried between frames
         prop = (Propagator(w, h, window=0, hold=0) if per_frame
-                else for_stride(w, h, stride, window, hold, growth))
+                else for_stride(w, h, stride, window, hold, growth, hold_strides))
         truth: dict[int, list[np.ndarray]] = {}
         done = []
         motion = CameraMotion() if camera and not per_frame else None
@@ -156,7 +158,8 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
             if t % stride:
                 done += prop.push(t, None, None, camera=moved)
             elif not per_frame:
-                done += prop.push(t, None, *frame_detections(models, frame, o), camera=moved)
+                done += prop.push(t, None, *frame_detections(models, frame, o), camera=moved,
+                                  look=look(models, frame, o) if second_look else None)
             else:
                 dets = [grow(d, o.dilation_px, o.dilation_pct, w, h) for d in detect(models, frame, o)]
                 done += prop.push(t, None, dets)

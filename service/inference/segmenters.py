@@ -54,6 +54,16 @@ def square_crops(rgb: np.ndarray, boxes: list[tuple[float, float, float, float]]
     return crops, frames
 
 
+def from_crop(values: np.ndarray, m: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A crop's per-pixel ``values`` (float) over the image window ``box``; ``m`` maps image to crop."""
+    x1, y1, x2, y2 = box
+    if x2 <= x1 or y2 <= y1:
+        return np.zeros((max(0, y2 - y1), max(0, x2 - x1)), np.float32)
+    shift = m.copy()
+    shift[:, 2] += m[:, :2] @ np.float32([x1, y1])
+    return cv2.warpAffine(values, shift, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+
+
 class CropModel:
     """A model that segments square crops of ``context`` × a box's long side, batched."""
 
@@ -71,16 +81,8 @@ class CropModel:
         out = []
         for i in range(0, len(crops), batch):
             probs = _sigmoid(run_images(self.engine, np.stack(crops[i:i + batch]), self.cfg)[:, 0])
-            for prob, (m, box) in zip(probs, frames[i:i + batch], strict=True):
-                x1, y1, x2, y2 = box
-                if x2 <= x1 or y2 <= y1:
-                    out.append((box, np.zeros((max(0, y2 - y1), max(0, x2 - x1)), bool)))
-                    continue
-                shift = m.copy()
-                shift[:, 2] += m[:, :2] @ np.float32([x1, y1])
-                local = cv2.warpAffine(prob, shift, (x2 - x1, y2 - y1),
-                                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > self.threshold
-                out.append((box, local))
+            out += [(box, from_crop(prob, m, box) > self.threshold)
+                    for prob, (m, box) in zip(probs, frames[i:i + batch], strict=True)]
         return out
 
 

@@ -27,7 +27,8 @@ def test_video_bench_compares_with_the_ceiling(tiny_models, tmp_path):
     assert out["frames"] == 30 and out["rows"][0]["what"].startswith("ceiling")
     assert out["rows"][1]["vs_ceiling"] > 0
     stages = out["rows"][1]["stages_ms_per_frame"]
-    assert set(stages) == {"decode", "prepare", "detect", "segment", "track", "redact", "encode"}
+    always = {"decode", "prepare", "detect", "segment", "track", "redact", "encode"}
+    assert always <= set(stages) <= always | {"look"}  # the second look runs only for lost tracks
     assert all(v > 0 for v in stages.values())
 
 

@@ -2,7 +2,7 @@ import numpy as np
 
 from service.core.detections import Detection
 from service.core.masks import paint
-from service.core.tracking import Propagator
+from service.core.tracking import Propagator, for_stride
 
 
 def det(x, y=20, size=20, cls="faces"):
@@ -155,3 +155,58 @@ def test_an_object_the_camera_brings_in_at_the_edge_is_covered_whole():
     for t in range(9):
         x1 = -30 + 5 * t
         assert paint(objs[t], (100, 200))[30:70, max(0, x1):x1 + 40].all(), t
+
+
+def _looking(prop, frames, look_for):
+    """Like ``run``, with ``look_for(t)`` as the second look of each detected frame."""
+    out = {}
+    for t, dets in enumerate(frames):
+        for ft, _, objs in prop.push(t, None, dets, look=look_for(t) if dets is not None else None):
+            out[ft] = objs
+    out.update({ft: objs for ft, _, objs in prop.flush()})
+    return [paint(out[t], (100, 200)) for t in range(len(frames))]
+
+
+def test_a_second_look_keeps_an_object_the_detector_lost_covered():
+    """Detected every 4th frame, a face walking 3 px a frame is found by the detector at frame 0 only.
+    The second look is asked where the lost track's object may be, and finds it there at frames 4, 8
+    and 12: it stays covered to the end, where the hold alone lets it go after frame 4."""
+    frames = [([det(10)] if t == 0 else []) if t % 4 == 0 else None for t in range(16)]
+
+    def look_for(t):
+        def look(wanted, taken):
+            found = []
+            for cls, (x1, y1, x2, y2), _ in wanted:
+                d = det(10 + 3 * t)  # the object where it really is, if the search box holds it
+                inside = x1 <= d.box[0] and d.box[2] <= x2 and y1 <= d.box[1] and d.box[3] <= y2
+                found.append(d if cls == "faces" and inside else None)
+            return found
+        return look
+
+    objs = _looking(Propagator(200, 100, window=4, hold=4, min_speed=0.2), frames, look_for)
+    for t in range(16):
+        x = 10 + 3 * t
+        assert objs[t][30, x + 2:x + 18].all(), t
+    alone = _looking(Propagator(200, 100, window=4, hold=4, min_speed=0.2), frames,
+                     lambda t: lambda wanted, taken: [None] * len(wanted))
+    assert not alone[12][30, 48:64].any()
+
+
+def test_what_a_second_look_finds_elsewhere_leaves_the_lost_object_held():
+    """A second look that finds something else (a look-alike nearby) starts a track of its own: the
+    lost object's track is still held over its hold frames (fail closed)."""
+    frames = [([det(60)] if t == 0 else []) if t % 4 == 0 else None for t in range(12)]
+    objs = _looking(Propagator(200, 100, window=4, hold=4), frames,
+                    lambda t: lambda wanted, taken: [det(100) for _ in wanted])
+    for t in range(5):
+        assert objs[t][30, 62:78].all(), t  # held from frame 0 for 4 frames
+    assert objs[4][30, 102:118].all()  # and the look-alike from where it was found
+
+
+def test_at_a_stride_a_track_survives_one_detected_frame_that_misses_it():
+    """Detected every 8th frame and sighted at frames 0 and 8 only, a standing object stays masked until
+    the detected frame after the one that missed it (frame 24): the hold spans two strides."""
+    frames = [([det(60)] if t <= 8 else []) if t % 8 == 0 else None for t in range(40)]
+    objs = run(for_stride(200, 100, stride=8, window=6, hold=6), frames)
+    covered = [t for t in range(40) if paint(objs[t], (100, 200))[30, 70]]
+    assert covered == list(range(25))

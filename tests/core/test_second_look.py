@@ -1,0 +1,104 @@
+"""The zoomed second look with the committed models: small objects the full-frame pass at 640 misses."""
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from service.core.masks import paint
+from service.core.options import Options
+from service.core.pipeline import detect
+from service.core.second_look import look, tile_spans
+from service.datasets import load_records, select
+from service.evaluation.runner import ground_truth
+from service.media.images import decode
+from tests.conftest import FIXTURES, fixture_faces, need_shared_data
+
+FRAME = (720, 1280)
+
+
+@pytest.fixture(scope="module")
+def fast_models(default_models):
+    """The committed models at the fast video setting's 640 work sizes."""
+    from dataclasses import replace
+
+    return replace(default_models, face_work_size=640, plate_work_size=640)
+
+
+def _pasted(rgb: np.ndarray, scale: float, at=(300, 200)) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """``rgb`` shrunk by ``scale`` on a grey 1280×720 frame at ``at`` (x, y)."""
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((*FRAME, 3), 120, np.uint8)
+    x, y = at
+    frame[y:y + small.shape[0], x:x + small.shape[1]] = small
+    return frame, scale, at
+
+
+def _wanted(cls: str, box, margin: float = 15.0):
+    x1, y1, x2, y2 = box
+    return cls, (x1 - margin, y1 - margin, x2 + margin, y2 + margin), float(max(x2 - x1, y2 - y1))
+
+
+def test_small_faces_are_found_where_a_track_expects_them(fast_models):
+    """Faces 11–14 px wide in a 720p frame: the full-frame pass at 640 misses some of the three; the
+    second look, asked around each, masks the middle of every one."""
+    name = "street_faces_809.jpg"
+    rgb = np.asarray(Image.open(FIXTURES / name).convert("RGB"))
+    frame, s, (ox, oy) = _pasted(rgb, 0.25)
+    boxes = [(x1 * s + ox, y1 * s + oy, x2 * s + ox, y2 * s + oy) for x1, y1, x2, y2 in fixture_faces()[name]]
+    opts = Options(classes=("faces",))
+    assert len(detect(fast_models, frame, opts)) < len(boxes)
+    found = look(fast_models, frame, opts)([_wanted("faces", b) for b in boxes], [])
+    assert all(d is not None for d in found)
+    mask = paint(found, FRAME)
+    for x1, y1, x2, y2 in boxes:
+        cx, cy = int((x1 + x2) / 2), int((y1 + y2) / 2)
+        assert mask[cy - 2:cy + 3, cx - 2:cx + 3].all()
+
+
+def test_nothing_is_found_on_an_empty_picture_or_where_a_sighting_is_taken(fast_models):
+    opts = Options()
+    empty = np.full((*FRAME, 3), 120, np.uint8)
+    wanted = [_wanted("faces", (600, 300, 620, 322)), _wanted("plates", (400, 500, 440, 510))]
+    assert look(fast_models, empty, opts)(wanted, []) == [None, None]
+    name = "street_faces_809.jpg"
+    frame, s, (ox, oy) = _pasted(np.asarray(Image.open(FIXTURES / name).convert("RGB")), 0.25)
+    x1, y1, x2, y2 = fixture_faces()[name][1]
+    box = (x1 * s + ox, y1 * s + oy, x2 * s + ox, y2 * s + oy)
+    assert look(fast_models, frame, opts)([_wanted("faces", box, 2.0)], [tuple(map(int, box))]) == [None]
+
+
+@pytest.mark.data
+def test_small_plates_the_full_frame_pass_misses_are_covered(fast_models):
+    """UC3M test plates shrunk to 11–32 px in a 720p frame: the full-frame pass at 640 covers few of
+    them; the second look covers at least 80 % of each."""
+    records = [r for r in select(load_records(need_shared_data() / "plates_uc3m_lp_320"), "test")
+               if r.plates][:6]
+    opts = Options(classes=("plates",))
+    missed = 0
+    for r in records:
+        frame, s, (ox, oy) = _pasted(decode(r.image.read_bytes(), 1 << 31).rgb, 0.3)
+        full = paint(detect(fast_models, frame, opts), FRAME)
+        for gt in ground_truth(r, "plates")[0]:
+            small = cv2.resize(gt.astype(np.uint8), None, fx=s, fy=s, interpolation=cv2.INTER_NEAREST) > 0
+            truth = np.zeros(FRAME, bool)
+            truth[oy:oy + small.shape[0], ox:ox + small.shape[1]] = small
+            ys, xs = np.nonzero(truth)
+            missed += (full & truth).sum() < 0.8 * truth.sum()
+            found = look(fast_models, frame, opts)(
+                [_wanted("plates", (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))], [])
+            assert (paint([d for d in found if d], FRAME) & truth).sum() >= 0.8 * truth.sum(), r.image.name
+    assert missed >= 4
+
+
+def test_windows_tile_a_wide_search_box_with_overlap():
+    """An object of size 20 may be anywhere in [0, 300]: three windows, each holding a whole object
+    wherever it lies."""
+    spans = tile_spans(0.0, 300.0, 20.0)
+    assert len(spans) == 3 and spans[0][0] == 0 and spans[-1][1] == 300
+    for (_, a1), (b0, _) in itertools.pairwise(spans):
+        assert a1 - b0 >= 20 - 1e-9
+    assert tile_spans(0.0, 30.0, 20.0) == [(-10.0, 40.0)]  # one window of CONTEXT × 20 px
+    assert tile_spans(0.0, 10.0, 8.0) == [(-19.0, 29.0)]  # the least side, 48 px (4× zoom)

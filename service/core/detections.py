@@ -44,6 +44,20 @@ def union(dets: list[Detection]) -> Detection:
     return Detection(dets[0].cls, max(d.score for d in dets), (x1, y1, x2, y2), mask)
 
 
+def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def overlaps_frame(box, width: int, height: int) -> bool:
+    """Whether ``box`` (x1, y1, x2, y2) reaches into a ``width`` × ``height`` frame."""
+    x1, y1, x2, y2 = box
+    return x2 > 0 and y2 > 0 and x1 < width and y1 < height
+
+
 def crop_to(det: Detection, box: tuple[int, int, int, int]) -> np.ndarray:
     """``det``'s mask over the integer window ``box`` (False where it has none)."""
     x1, y1, x2, y2 = box

@@ -31,7 +31,7 @@ CONTEXT = 2.5
 MIN_SIDE = 48
 """Least window side (frame px): the zoom stays at most ``LOOK_PX`` / ``MIN_SIDE`` (4×)."""
 
-MAX_TILES = 3
+MAX_TILES = 2
 """Windows per axis at most; where the search box needs more, they grow (and zoom less)."""
 
 Wanted = tuple[str, tuple[float, float, float, float], float]

@@ -9,6 +9,9 @@ propagated from the track's nearest other sightings on each side (also where the
 of its own, which may have caught only part of the object). A propagated mask is dilated by the
 distance the track could have moved since (or until) it was seen.
 
+Where a detected frame misses a track, a zoomed second look where its object should be
+(``service.core.second_look``, given as ``look``) may find it; what it finds starts a track of its own.
+
 Where the camera's motion between frames is known (``service.core.motion``), sightings are first
 moved with the picture, so interpolation, association and growth deal only with the object's own
 motion; where it is unknown, they work in raw image coordinates.
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from service.core import motion
-from service.core.detections import Detection, union
+from service.core.detections import Detection, box_iou, overlaps_frame, union
 from service.core.masks import grow
 
 if TYPE_CHECKING:
@@ -67,19 +70,6 @@ Final = tuple[int, object, list[Detection]]
 """A finalised frame: index, the caller's payload (the frame itself), and the objects to redact."""
 
 
-def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _inside(box, width: int, height: int) -> bool:
-    x1, y1, x2, y2 = box
-    return x2 > 0 and y2 > 0 and x1 < width and y1 < height
-
-
 @dataclass
 class Track:
     id: int
@@ -88,6 +78,7 @@ class Track:
     confirmed: bool = True  # False: started by a weak detection and not yet seen again
     speed_of: tuple[int, ...] = ()  # the sightings ``speed`` was measured on
     speed: float = 0.0  # own speed relative to the picture, see Propagator._own_speed
+    found: int = -1  # the last frame the detector sighted it (a second look's track: its origin's)
 
     def last(self) -> tuple[int, Detection]:
         t = max(self.seen)
@@ -124,13 +115,14 @@ class Propagator:
         finds continues them (``service.core.second_look``).
         """
         self._motion[t] = camera
+        previous = self._last_detected
         if dets is not None:
             self._last_detected = t
             self._associate(t, dets)
         if weak:
             self._associate(t, weak, weak=True)
         if dets is not None and look is not None:
-            self._look_again(t, look)
+            self._look_again(t, look, previous)
         self._pending.append((t, payload))
         out = []
         while self._pending and self._pending[0][0] <= t - self.window:
@@ -206,6 +198,7 @@ class Propagator:
                 continue
             tr = self.tracks[i]
             tr.seen[t] = dets[j]
+            tr.found = t
             tr.confirmed = tr.confirmed or not weak or (
                 0 < self.confirm_after <= len(tr.seen))
             used_t.add(i)
@@ -216,7 +209,7 @@ class Propagator:
             if weak and any(t in tr.seen and box_iou(tr.seen[t].box, d.box) >= self.iou_match
                             for tr in self.tracks):
                 continue  # a weaker copy of an object already sighted here
-            self.tracks.append(Track(self._next_id, d.cls, {t: d}, confirmed=not weak))
+            self.tracks.append(Track(self._next_id, d.cls, {t: d}, confirmed=not weak, found=t))
             self._next_id += 1
 
     def search_box(self, tr: Track, t: int) -> tuple[float, float, float, float]:
@@ -227,19 +220,22 @@ class Propagator:
         x1, y1, x2, y2 = self.predicted_box(tr, t)
         return x1 - margin, y1 - margin, x2 + margin, y2 + margin
 
-    def _look_again(self, t: int, look: Look) -> None:
-        """Continue the live tracks this frame's detections missed with what ``look`` finds there."""
-        lost = [tr for tr in self.tracks if tr.confirmed and t not in tr.seen
-                and t - tr.last()[0] <= self.window + self.hold]
-        lost = [tr for tr in lost if _inside(self.search_box(tr, t), self.width, self.height)]
+    def _look_again(self, t: int, look: Look, previous: int) -> None:
+        """Look where the tracks sighted in the ``previous`` detected frame that this one missed should
+        be. What ``look`` finds starts a track of its own, looked for again in the same way, but only
+        within ``window + hold`` frames of the detector's last sighting of the object: a look-alike
+        cannot keep itself masked by being found again and again."""
+        lost = [tr for tr in self.tracks if tr.confirmed and t not in tr.seen and tr.last()[0] >= previous
+                and t - tr.found <= self.window + self.hold]
+        lost = [tr for tr in lost if overlaps_frame(self.search_box(tr, t), self.width, self.height)]
         if not lost:
             return
         taken = [tr.seen[t].box for tr in self.tracks if t in tr.seen]
         found = look([(tr.cls, self.search_box(tr, t), float(tr.last()[1].size)) for tr in lost], taken)
-        for det in found:
+        for tr, det in zip(lost, found, strict=True):
             if det is not None:
                 # a track of its own: were it another object, the lost one is still held (fail closed)
-                self.tracks.append(Track(self._next_id, det.cls, {t: det}))
+                self.tracks.append(Track(self._next_id, det.cls, {t: det}, found=tr.found))
                 self._next_id += 1
 
     def _forget(self, t: int) -> None:

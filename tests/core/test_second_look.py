@@ -10,7 +10,7 @@ from PIL import Image
 from service.core.masks import paint
 from service.core.options import Options
 from service.core.pipeline import detect
-from service.core.second_look import look, tile_spans
+from service.core.second_look import MAX_TILES, look, tile_spans
 from service.datasets import load_records, select
 from service.evaluation.runner import ground_truth
 from service.media.images import decode
@@ -94,11 +94,12 @@ def test_small_plates_the_full_frame_pass_misses_are_covered(fast_models):
 
 
 def test_windows_tile_a_wide_search_box_with_overlap():
-    """An object of size 20 may be anywhere in [0, 300]: three windows, each holding a whole object
-    wherever it lies."""
+    """An object of size 20 may be anywhere in [0, 300]: two windows (the most per axis), grown to
+    cover it all and overlapping by the object's size, so one of them holds it whole wherever it lies."""
     spans = tile_spans(0.0, 300.0, 20.0)
-    assert len(spans) == 3 and spans[0][0] == 0 and spans[-1][1] == 300
+    assert len(spans) == MAX_TILES == 2 and spans[0][0] == 0 and spans[-1][1] == 300
     for (_, a1), (b0, _) in itertools.pairwise(spans):
         assert a1 - b0 >= 20 - 1e-9
+    assert tile_spans(0.0, 60.0, 20.0) == [(0.0, 50.0), (10.0, 60.0)]  # CONTEXT × 20 px each
     assert tile_spans(0.0, 30.0, 20.0) == [(-10.0, 40.0)]  # one window of CONTEXT × 20 px
     assert tile_spans(0.0, 10.0, 8.0) == [(-19.0, 29.0)]  # the least side, 48 px (4× zoom)

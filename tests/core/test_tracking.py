@@ -169,12 +169,15 @@ def _looking(prop, frames, look_for):
 
 def test_a_second_look_keeps_an_object_the_detector_lost_covered():
     """Detected every 4th frame, a face walking 3 px a frame is found by the detector at frame 0 only.
-    The second look is asked where the lost track's object may be, and finds it there at frames 4, 8
-    and 12: it stays covered to the end, where the hold alone lets it go after frame 4."""
+    The second look is asked where the lost track's object may be and finds it there at frames 4 and
+    8, within ``window + hold`` of the detector's sighting (not at 12, past it): covered up to frame 12
+    (held 4 frames after 8), where the hold alone lets it go after frame 4."""
     frames = [([det(10)] if t == 0 else []) if t % 4 == 0 else None for t in range(16)]
+    asked = []
 
     def look_for(t):
         def look(wanted, taken):
+            asked.append(t)
             found = []
             for cls, (x1, y1, x2, y2), _ in wanted:
                 d = det(10 + 3 * t)  # the object where it really is, if the search box holds it
@@ -184,9 +187,11 @@ def test_a_second_look_keeps_an_object_the_detector_lost_covered():
         return look
 
     objs = _looking(Propagator(200, 100, window=4, hold=4, min_speed=0.2), frames, look_for)
-    for t in range(16):
+    assert asked == [4, 8]
+    for t in range(13):
         x = 10 + 3 * t
         assert objs[t][30, x + 2:x + 18].all(), t
+    assert not objs[15][30, 57:73].any()
     alone = _looking(Propagator(200, 100, window=4, hold=4, min_speed=0.2), frames,
                      lambda t: lambda wanted, taken: [None] * len(wanted))
     assert not alone[12][30, 48:64].any()

@@ -25,15 +25,16 @@ def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer =
 
 
 def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer: StageTimer = NO_TIMER,
-                confirm: bool = True) -> list[list[Detection]]:
+                confirm: bool = True, edge_pad: float = 0.0) -> list[list[Detection]]:
     """``detect`` for frames of one shape: each full-frame model runs once on all of them (a GPU's
-    batch); the crop models run per frame, their crops batched."""
+    batch); the crop models run per frame, their crops batched. ``edge_pad``: see
+    ``face_detector.EDGE_PAD``."""
     backend = models.backend(opts.backend)
     found: list[list[Detection]] = [[] for _ in frames]
     if "faces" in opts.classes:
         low = opts.face_threshold * (CONFIRM_FACTOR if confirm else 1.0)
         with timer.stage("detect"):
-            proposals = face_proposals(models, frames, low)
+            proposals = face_proposals(models, frames, low, edge_pad)
         with timer.stage("segment"):
             for out, rgb, (boxes, unsure, hints) in zip(found, frames, proposals, strict=True):
                 out += backend.faces.refine(rgb, boxes, confirm_below=opts.face_threshold, unsure=unsure,
@@ -46,12 +47,12 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
     return found
 
 
-def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float
+def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float, edge_pad: float = 0.0
                    ) -> list[tuple[np.ndarray, np.ndarray, list[Detection | None] | None]]:
     """Per frame: face boxes + scores (N×5) from the detector, then the face finder's where it has one
     the detector lacks; which of them the crop model must confirm (every one the finder added); and per
     box the finder's shape of it, if any."""
-    boxes = models.face_detector.detect_many(frames, threshold, models.face_work_size)
+    boxes = models.face_detector.detect_many(frames, threshold, models.face_work_size, edge_pad)
     finder = models.face_finder
     if finder is None:
         return [(b, np.zeros(len(b), bool), None) for b in boxes]

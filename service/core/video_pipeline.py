@@ -20,6 +20,7 @@ from service.core.second_look import Look, look
 from service.core.timing import NO_TIMER, StageTimer
 from service.core.tracking import Final, Propagator, for_stride
 from service.errors import TooLargeError
+from service.inference.face_detector import EDGE_PAD
 from service.inference.registry import ModelSet
 from service.media.video import (
     CONTAINERS,
@@ -53,7 +54,7 @@ def frame_detections_many(models: ModelSet, frames: list[np.ndarray], opts: Opti
     h, w = frames[0].shape[:2]
     low = replace(opts, face_threshold=opts.face_threshold * WEAK_FACTOR)
     out = []
-    for raw in detect_many(models, frames, low, timer, confirm=False):
+    for raw in detect_many(models, frames, low, timer, confirm=False, edge_pad=EDGE_PAD):
         found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
         out.append(([d for d in found if d.cls != "faces" or d.score >= opts.face_threshold],
                     [d for d in found if d.cls == "faces" and d.score < opts.face_threshold]))

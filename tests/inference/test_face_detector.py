@@ -81,3 +81,27 @@ def test_quantize_faces_writes_an_int8_detector_that_still_finds_faces(tmp_path)
     name, boxes = next(iter(fixture_faces().items()))
     found = detector.detect(cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB), 0.4, 1280)
     assert max(iou(boxes[0], f) for f in found) > 0.3
+
+
+def test_mirrored_edges_find_faces_cut_by_the_frame_edge(default_models):
+    """Fixture faces at half size, cut by the left frame edge: wherever the unpadded pass proposes one,
+    the mirrored-edge pass (video) does too, and it also proposes two that keep only 30 % of their
+    width, which the unpadded pass misses."""
+    from service.inference.face_detector import EDGE_PAD
+
+    detector = default_models.face_detector
+    only_mirrored = 0
+    for name, boxes in fixture_faces().items():
+        rgb = cv2.resize(cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB), None,
+                         fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        for x1, y1, x2, y2 in (np.asarray(b) / 2 for b in boxes):
+            for cut in (0.4, 0.55, 0.7):
+                left = int(x1 + cut * (x2 - x1))
+                frame = np.ascontiguousarray(rgb[:, left:])
+                plain, mirrored = (
+                    any(b[0] <= 2 and b[2] >= 0.6 * (x2 - left) and b[1] < y2 and b[3] > y1
+                        for b in detector.detect_many([frame], 0.3, 640, pad)[0])
+                    for pad in (0.0, EDGE_PAD))
+                assert mirrored or not plain, (name, cut)
+                only_mirrored += mirrored and not plain
+    assert only_mirrored >= 2

@@ -111,8 +111,8 @@ class Propagator:
         masked only once it has been sighted in ``confirm_after`` detected frames (a strong sighting
         confirms it at once): a weak guess that the motion-compensated track finds again is an object.
         ``camera`` is the picture's motion from frame ``t - 1`` (3×3; None: unknown). ``look`` (in a
-        detected frame) searches again where live tracks that nothing was matched to should be; what it
-        finds continues them (``service.core.second_look``).
+        detected frame) searches again where tracks this frame missed should be; what it finds starts
+        tracks of their own (``_look_again``, ``service.core.second_look``).
         """
         self._motion[t] = camera
         previous = self._last_detected
@@ -225,14 +225,15 @@ class Propagator:
         be. What ``look`` finds starts a track of its own, looked for again in the same way, but only
         within ``window + hold`` frames of the detector's last sighting of the object: a look-alike
         cannot keep itself masked by being found again and again."""
-        lost = [tr for tr in self.tracks if tr.confirmed and t not in tr.seen and tr.last()[0] >= previous
+        lost = [(tr, self.search_box(tr, t)) for tr in self.tracks
+                if tr.confirmed and t not in tr.seen and tr.last()[0] >= previous
                 and t - tr.found <= self.window + self.hold]
-        lost = [tr for tr in lost if overlaps_frame(self.search_box(tr, t), self.width, self.height)]
+        lost = [(tr, box) for tr, box in lost if overlaps_frame(box, self.width, self.height)]
         if not lost:
             return
         taken = [tr.seen[t].box for tr in self.tracks if t in tr.seen]
-        found = look([(tr.cls, self.search_box(tr, t), float(tr.last()[1].size)) for tr in lost], taken)
-        for tr, det in zip(lost, found, strict=True):
+        found = look([(tr.cls, box, float(tr.last()[1].size)) for tr, box in lost], taken)
+        for (tr, _), det in zip(lost, found, strict=True):
             if det is not None:
                 # a track of its own: were it another object, the lost one is still held (fail closed)
                 self.tracks.append(Track(self._next_id, det.cls, {t: det}, found=tr.found))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 
 from service.core.detections import Detection, clip_box
@@ -78,8 +77,8 @@ def pick(candidates: list[Detection], search, taken: list[tuple[int, int, int, i
     free = ~overlap_matrix([c.box for c in candidates], np.asarray(taken, np.float32).reshape(-1, 4)
                            ).any(axis=1) if candidates else []
     best, best_area = None, 0.0
+    box = clip_box(search, 1 << 30, 1 << 30)
     for c, ok in zip(candidates, free, strict=True):
-        box = clip_box(search, 1 << 30, 1 << 30)
         inter = (max(0, min(c.box[2], box[2]) - max(c.box[0], box[0]))
                  * max(0, min(c.box[3], box[3]) - max(c.box[1], box[1])))
         if ok and inter > best_area:
@@ -95,14 +94,10 @@ def _plates(models: ModelSet, backend: Backend, rgb: np.ndarray, opts: Options, 
     for k, (prob, _), (m, window) in zip(owner, backend.plates.probabilities(crops, LOOK_PX), frames,
                                          strict=True):
         local = from_crop(prob, m, window)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(
-            (local > opts.plate_threshold).astype(np.uint8), connectivity=8)
-        for i in range(1, count):
-            x, y, bw, bh, area = stats[i]
-            if area >= 4:
-                part = labels[y:y + bh, x:x + bw] == i
-                box = (window[0] + x, window[1] + y, window[0] + x + bw, window[1] + y + bh)
-                parts[k].append(Detection("plates", float(local[y:y + bh, x:x + bw][part].max()), box, part))
+        x0, y0 = window[:2]
+        parts[k] += [Detection(d.cls, d.score, (d.box[0] + x0, d.box[1] + y0, d.box[2] + x0, d.box[3] + y0),
+                               d.mask)
+                     for d in backend.plates.objects(local, 1.0, opts.plate_threshold, local.shape)]
     out: list[Detection | None] = []
     taken = list(taken)
     for (_, search, _), found in zip(wanted, parts, strict=True):

@@ -117,18 +117,20 @@ class Finder:
         return self.probabilities([rgb], work_size)[0]
 
     def find(self, rgb: np.ndarray, threshold: float, work_size: int | None = None) -> list[Detection]:
-        return self._objects(*self.probability(rgb, work_size), threshold, rgb.shape[:2])
+        return self.objects(*self.probability(rgb, work_size), threshold, rgb.shape[:2])
 
     def find_many(self, frames: list[np.ndarray], threshold: float, work_size: int | None = None
                   ) -> list[list[Detection]]:
         """``find`` for frames of one shape, the model run once on all of them."""
         if not frames:
             return []
-        return [self._objects(prob, scale, threshold, f.shape[:2])
+        return [self.objects(prob, scale, threshold, f.shape[:2])
                 for f, (prob, scale) in zip(frames, self.probabilities(frames, work_size), strict=True)]
 
-    def _objects(self, prob: np.ndarray, scale: float, threshold: float, shape: tuple[int, ...]
+    def objects(self, prob: np.ndarray, scale: float, threshold: float, shape: tuple[int, ...]
                 ) -> list[Detection]:
+        """One object per connected part of ``prob`` over ``threshold``; ``prob`` is at ``scale`` × an
+        image of ``shape``, the objects in that image's pixels."""
         h, w = shape[:2]
         binary = (prob > threshold).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)

@@ -46,6 +46,8 @@ def add_evaluate_video(sub) -> None:
     p.add_argument("--clips", type=int, default=24, help="clips per class (motions cycle)")
     p.add_argument("--motions", default=None,
                    help="comma-separated motions the clips cycle through (default: all of them)")
+    p.add_argument("--skip", type=int, default=0,
+                   help="skip the first N annotated stills per class: a held-out suite (e.g. --skip 24)")
     p.add_argument("--frames", type=int, default=30)
     p.add_argument("--backend", default="unet")
     p.add_argument("--stride", type=int, default=1)
@@ -57,6 +59,8 @@ def add_evaluate_video(sub) -> None:
                    help="propagate without camera-motion compensation (the ablation)")
     p.add_argument("--hold-strides", type=int, help="least hold after a track's last sighting, in "
                    "detection strides (default: the pipeline's)")
+    p.add_argument("--lookahead-strides", type=int, help="least look-ahead before a frame is final, "
+                   "in detection strides (default: the pipeline's)")
     p.add_argument("--no-second-look", dest="second_look", action="store_false",
                    help="no zoomed second look where a track's object was missed (the ablation)")
     p.add_argument("--growth", type=float, help="least growth of propagated masks per frame, as a "
@@ -68,9 +72,9 @@ def add_evaluate_video(sub) -> None:
 def _evaluate_video(args: argparse.Namespace) -> int:
     from service.config import Settings
     from service.core.options import Options
-    from service.core.tracking import HOLD_STRIDES, MIN_SPEED_PER_STRIDE
+    from service.core.tracking import HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
     from service.datasets import load_records, select
-    from service.evaluation.video_leaks import MOTIONS, ClipSpec, leak_rates
+    from service.evaluation.video_leaks import MOTIONS, leak_rates, suite
     from service.media.images import decode
 
     motions = tuple(args.motions.split(",")) if args.motions else MOTIONS
@@ -80,23 +84,20 @@ def _evaluate_video(args: argparse.Namespace) -> int:
     models = settings.load_models((args.backend,))
     sources = {"plates": select(load_records(args.data / "plates_uc3m_lp_320"), "test"),
                "faces": select(load_records(args.data / "faces_fmd_train"), "dev")}
-    clips = []
-    for cls, records in sources.items():
-        chosen = [r for r in records if (r.plates if cls == "plates" else r.faces)][: args.clips]
-        for i, r in enumerate(chosen):
-            spec = ClipSpec(motions[i % len(motions)], frames=args.frames, seed=i)
-            clips.append((decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec))
+    clips = [(decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec)
+             for r, cls, spec in suite(sources, args.clips, motions, args.frames, args.skip)]
     opts = Options(backend=args.backend)
     growth = MIN_SPEED_PER_STRIDE if args.growth is None else args.growth
     hold_strides = HOLD_STRIDES if args.hold_strides is None else args.hold_strides
+    ahead = LOOKAHEAD_STRIDES if args.lookahead_strides is None else args.lookahead_strides
     result = {
-        "clips": len(clips), "frames_per_clip": args.frames, "motions": list(motions),
+        "clips": len(clips), "skip": args.skip, "frames_per_clip": args.frames, "motions": list(motions),
         "backend": args.backend,
         "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold,
-                        "hold_strides": hold_strides, "camera_motion": args.camera, "growth": growth,
-                        "second_look": args.second_look,
+                        "hold_strides": hold_strides, "lookahead_strides": ahead,
+                        "camera_motion": args.camera, "growth": growth, "second_look": args.second_look,
                         **leak_rates(models, clips, opts, args.window, args.hold, args.stride,
-                                     args.camera, growth, args.second_look, hold_strides)},
+                                     args.camera, growth, args.second_look, hold_strides, ahead)},
         "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
     }
     text = json.dumps(result, indent=2)

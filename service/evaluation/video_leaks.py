@@ -21,7 +21,13 @@ from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.core.second_look import look
-from service.core.tracking import HOLD_STRIDES, MIN_SPEED_PER_STRIDE, Propagator, for_stride
+from service.core.tracking import (
+    HOLD_STRIDES,
+    LOOKAHEAD_STRIDES,
+    MIN_SPEED_PER_STRIDE,
+    Propagator,
+    for_stride,
+)
 from service.core.video_pipeline import frame_detections
 from service.datasets import Record
 from service.evaluation.metrics import enlarge
@@ -137,10 +143,22 @@ def _walk(still: np.ndarray, masks: list[np.ndarray], spec: ClipSpec, rng: np.ra
         yield frame, shown
 
 
+def suite(sources: dict[str, list[Record]], clips: int, motions: tuple[str, ...] = MOTIONS,
+          frames: int = 30, skip: int = 0) -> list[tuple[Record, str, ClipSpec]]:
+    """Per class, ``clips`` of its annotated stills that show one (after the first ``skip``: a held-out
+    suite), each a clip of the next motion in turn, seeded by its place in the list."""
+    out = []
+    for cls, records in sources.items():
+        shown = [r for r in records if (r.plates if cls == "plates" else r.faces)]
+        for i, r in enumerate(shown[skip:skip + clips], skip):
+            out.append((r, cls, ClipSpec(motions[i % len(motions)], frames=frames, seed=i)))
+    return out
+
+
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,
                window: int, hold: int, stride: int = 1, camera: bool = True,
                growth: float = MIN_SPEED_PER_STRIDE, second_look: bool = True,
-               hold_strides: int = HOLD_STRIDES) -> dict:
+               hold_strides: int = HOLD_STRIDES, lookahead_strides: int = LOOKAHEAD_STRIDES) -> dict:
     """Share of visible object-frames under 0.8 coverage, and of frames with any such object."""
     leaks = total = bad_frames = frames = outside = pixels = 0
     for rgb, record, cls, spec in clips:
@@ -148,7 +166,7 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
         w, h = spec.size
         per_frame = not (window or hold)  # the baseline: nothing carried between frames
         prop = (Propagator(w, h, window=0, hold=0) if per_frame
-                else for_stride(w, h, stride, window, hold, growth, hold_strides))
+                else for_stride(w, h, stride, window, hold, growth, hold_strides, lookahead_strides))
         truth: dict[int, list[np.ndarray]] = {}
         done = []
         motion = CameraMotion() if camera and not per_frame else None

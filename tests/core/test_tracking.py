@@ -215,3 +215,24 @@ def test_at_a_stride_a_track_survives_one_detected_frame_that_misses_it():
     objs = run(for_stride(200, 100, stride=8, window=6, hold=6), frames)
     covered = [t for t in range(40) if paint(objs[t], (100, 200))[30, 70]]
     assert covered == list(range(25))
+
+
+def test_at_a_stride_a_new_track_reaches_back_over_the_stride_before_it():
+    """Detected every 8th frame, an object the detector first sees at frame 16 (missed at 8, say while
+    it entered) is covered from frame 0: the look-ahead spans two strides, so the stride before its
+    first sighting (and the hold before it) is not yet final when it is found. With one stride of
+    look-ahead, frames 0–7 were final by then and left uncovered."""
+    frames = [([det(60)] if t >= 16 else []) if t % 8 == 0 else None for t in range(40)]
+    covered = [t for t, o in enumerate(run(for_stride(200, 100, stride=8, window=6, hold=6), frames))
+               if paint(o, (100, 200))[30, 70]]
+    assert covered == list(range(40))
+    short = run(for_stride(200, 100, stride=8, window=6, hold=6, lookahead_strides=1), frames)
+    assert not any(paint(o, (100, 200))[30, 70] for o in short[:8])
+
+
+def test_at_a_stride_a_weak_guess_confirmed_later_is_covered_before_it_was_confirmed():
+    """A weak guess at frame 8, found again at 16, is masked from the stride before frame 8 on."""
+    due = [t % 8 == 0 for t in range(40)]
+    weak = [[det(60)] if t in (8, 16) else [] for t in range(40)]
+    objs = run(for_stride(200, 100, stride=8, window=6, hold=6), [[] if d else None for d in due], weak)
+    assert [t for t, o in enumerate(objs) if paint(o, (100, 200))[30, 70]] == list(range(33))

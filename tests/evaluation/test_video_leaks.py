@@ -1,7 +1,7 @@
 import numpy as np
 
 from service.datasets import Record
-from service.evaluation.video_leaks import MOTIONS, ClipSpec, render_clip
+from service.evaluation.video_leaks import MOTIONS, ClipSpec, render_clip, suite
 from tests.conftest import gradient
 
 
@@ -38,3 +38,17 @@ def test_walking_objects_move_on_their_own_and_their_masks_with_them(tmp_path):
     left = frames[0][1][0] & ~frames[-1][1][0]  # where the red plate was and no longer is
     assert left.sum() > 100 and not frames[-1][1][1][left].any()
     assert np.abs(frames[-1][0][left].astype(int) - (255, 0, 0)).mean() > 100  # painted over
+
+
+def test_a_suite_takes_stills_that_show_the_class_and_skips_for_a_held_out_one(tmp_path):
+    quad = np.float32([[10, 10], [50, 10], [50, 20], [10, 20]])
+    plates = [Record(tmp_path / f"p{i}.png", 320, 240, plates=[quad] if i != 1 else []) for i in range(6)]
+    faces = [Record(tmp_path / f"f{i}.png", 320, 240, faces=[[5, 5, 30, 30]]) for i in range(4)]
+    first = suite({"plates": plates, "faces": faces}, clips=2, motions=("pan", "zoom", "shake"))
+    assert [(r.image.name, cls, s.motion, s.seed) for r, cls, s in first] == [
+        ("p0.png", "plates", "pan", 0), ("p2.png", "plates", "zoom", 1),
+        ("f0.png", "faces", "pan", 0), ("f1.png", "faces", "zoom", 1)]
+    held_out = suite({"plates": plates, "faces": faces}, clips=2, motions=("pan", "zoom", "shake"), skip=2)
+    assert [(r.image.name, s.motion, s.seed) for r, _, s in held_out] == [
+        ("p3.png", "shake", 2), ("p4.png", "pan", 3), ("f2.png", "shake", 2), ("f3.png", "pan", 3)]
+    assert not {r.image for r, _, _ in first} & {r.image for r, _, _ in held_out}

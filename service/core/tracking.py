@@ -7,7 +7,9 @@ object missed by the detector for a few frames, or between strided detections, i
 Masks are never shrunk: the final objects of a frame are the union of its own detections and the masks
 propagated from the track's nearest other sightings on each side (also where the frame has a sighting
 of its own, which may have caught only part of the object). A propagated mask is dilated by the
-distance the track could have moved since (or until) it was seen.
+distance the track could have moved since (or until) it was seen; where the frame has a sighting, the
+object's place is known, and the other sightings are dilated only by the track's measured own motion
+and then by one frame's least growth, as in the frames beside it.
 
 Where a detected frame misses a track, a zoomed second look where its object should be
 (``service.core.second_look``, given as ``look``) may find it; what it finds starts a track of its own.
@@ -29,41 +31,16 @@ import numpy as np
 from service.core import motion
 from service.core.detections import Detection, box_iou, overlaps_frame, union
 from service.core.masks import grow
+from service.core.strides import (
+    CONFIRM_AFTER,
+    HOLD_STRIDES,
+    LOOKAHEAD_STRIDES,
+    MIN_SPEED_PER_STRIDE,
+    min_speed,
+)
 
 if TYPE_CHECKING:
     from service.core.second_look import Look
-
-MIN_SPEED_PER_STRIDE = 0.025
-"""Least growth of a propagated mask per frame away from a sighting, as a share of the object's size,
-per frame of detection stride: the less often the detector looks, the less is known in between.
-
-Measured with ``veil evaluate-video --growth`` (docs/benchmarks.md), camera motion compensated, 640
-work sizes, stride 8: 0.0125 / 0.025 leak 0.0085 / 0.0037 of object-frames for an over-redaction of
-0.190 / 0.346 of the frame. What the growth covers there are mostly faces the detector missed in
-every detected frame near them; detecting more often is the better cure where time allows."""
-
-
-def min_speed(stride: int, per_stride: float = MIN_SPEED_PER_STRIDE) -> float:
-    return per_stride * max(1, stride)
-
-
-CONFIRM_AFTER = 2
-"""Detected frames in which a weak face proposal must be found (with the camera's motion) before its
-track is masked; see ``Propagator.push``."""
-
-
-HOLD_STRIDES = 2
-"""A track is held for at least this many detection strides after its last sighting: its coverage
-survives one detected frame that misses it (measured in docs/benchmarks.md, session 10)."""
-
-
-LOOKAHEAD_STRIDES = 2
-"""A frame is final only once this many detection strides have been seen after it. A track the next
-detected frame starts (an object entering, or missed once) or confirms (a weak guess found again) then
-reaches back over the stride before its first sighting, as the hold reaches forward; with one stride
-those frames were already final. U-Net at stride 8 and 640: leak rate 1.19 → 0.755 % on the larger
-suite, 0.98 → 0.66 % on the held-out one (docs/benchmarks.md, session 11); the frames held double."""
-
 
 def for_stride(width: int, height: int, stride: int, window: int, hold: int,
                growth: float = MIN_SPEED_PER_STRIDE, hold_strides: int = HOLD_STRIDES,
@@ -270,10 +247,16 @@ class Propagator:
             # track was sighted there: a detection that caught only part of the object is completed
             before = [f for f in tr.seen if t - self.window - self.hold <= f < t]
             after = [f for f in tr.seen if t < f <= t + self.window + self.hold]
-            if t in tr.seen:
-                out.append(tr.seen[t])
             fb, fa = (max(before) if before else None), (min(after) if after else None)
-            if fb is not None and fa is not None and fb != fa and fa - fb <= 2 * self.window:
+            if t in tr.seen:
+                # its place is known: its other sightings, moved with the picture and grown by how far
+                # the track moves on its own, complete its shape; the union grown by one frame's least
+                # growth, as the frames beside it are (not by the distance to those sightings)
+                own = self._own_speed(tr)
+                moved = [self._grow(self._at(tr, f, t), own * abs(t - f)) for f in (fb, fa) if f is not None]
+                near = union([tr.seen[t]] + [d for d in moved if d is not None])
+                out.append(self._grow(near, self.min_speed * near.size))
+            elif fb is not None and fa is not None and fb != fa and fa - fb <= 2 * self.window:
                 k = (t - fb) / (fa - fb)
                 box = tuple((1 - k) * np.asarray(self._box_at(tr, fb, t), float)
                             + k * np.asarray(self._box_at(tr, fa, t), float))
@@ -300,8 +283,10 @@ class Propagator:
         ``min_speed`` × its size) × frames away."""
         if det is None:
             return None
-        speed = max(self.min_speed * det.size, self._own_speed(tr))
-        return grow(det, int(np.ceil(speed * gap)), 0.0, self.width, self.height)
+        return self._grow(det, max(self.min_speed * det.size, self._own_speed(tr)) * gap)
+
+    def _grow(self, det: Detection | None, px: float) -> Detection | None:
+        return None if det is None else grow(det, int(np.ceil(px)), 0.0, self.width, self.height)
 
     def _own_speed(self, tr: Track) -> float:
         """Fastest corner speed between consecutive sightings, relative to the picture (px/frame);

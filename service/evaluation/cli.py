@@ -72,7 +72,7 @@ def add_evaluate_video(sub) -> None:
 def _evaluate_video(args: argparse.Namespace) -> int:
     from service.config import Settings
     from service.core.options import Options
-    from service.core.tracking import HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
+    from service.core.strides import HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
     from service.datasets import load_records, select
     from service.evaluation.video_leaks import MOTIONS, leak_rates, suite
     from service.media.images import decode

@@ -21,13 +21,8 @@ from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.core.second_look import look
-from service.core.tracking import (
-    HOLD_STRIDES,
-    LOOKAHEAD_STRIDES,
-    MIN_SPEED_PER_STRIDE,
-    Propagator,
-    for_stride,
-)
+from service.core.strides import HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
+from service.core.tracking import Propagator, for_stride
 from service.core.video_pipeline import frame_detections
 from service.datasets import Record
 from service.evaluation.metrics import enlarge

@@ -236,3 +236,21 @@ def test_at_a_stride_a_weak_guess_confirmed_later_is_covered_before_it_was_confi
     weak = [[det(60)] if t in (8, 16) else [] for t in range(40)]
     objs = run(for_stride(200, 100, stride=8, window=6, hold=6), [[] if d else None for d in due], weak)
     assert [t for t, o in enumerate(objs) if paint(o, (100, 200))[30, 70]] == list(range(33))
+
+
+def test_a_detected_frame_is_masked_no_wider_than_the_frames_beside_it():
+    """At a stride, a frame where the track is sighted knows where its object is: its other sightings
+    are grown by the track's own motion and one frame's uncertainty, as in the frames beside it, not
+    by the stride's (which made a wide mask pulse every 8th frame). It still covers the object."""
+    frames = [[det(160 + t // 2)] if t % 8 == 0 else None for t in range(33)]
+    objs = run(for_stride(400, 100, stride=8, window=6, hold=6), frames)
+    areas = [int(paint(o, (100, 400)).sum()) for o in objs]
+    for t in (8, 16):
+        x = 160 + t // 2
+        m = paint(objs[t], (100, 400))
+        assert m[20:40, x:x + 20].all()
+        assert areas[t] <= 3 * max(areas[t - 1], areas[t + 1]), (t, areas[t - 1:t + 2])
+        # the other sightings lie 4 px off, grown by the 4 px the track moves on its own in 8 frames;
+        # their union (36 px) grown by one frame's 8 px (0.2 × 36): 16 px at most (a stride's: 32)
+        cols = np.nonzero(m.any(axis=0))[0]
+        assert x - 16 <= cols.min() and cols.max() < x + 20 + 16, (cols.min(), cols.max())

@@ -1,0 +1,34 @@
+"""How propagation scales with the detection stride: the least growth of propagated masks, the hold
+after a track's last sighting, the look-ahead before a frame is final, and when a weak guess counts
+(``service.core.tracking.for_stride`` builds the propagator from them)."""
+
+MIN_SPEED_PER_STRIDE = 0.025
+"""Least growth of a propagated mask per frame away from a sighting, as a share of the object's size,
+per frame of detection stride: the less often the detector looks, the less is known in between.
+
+Measured with ``veil evaluate-video --growth`` (docs/benchmarks.md), camera motion compensated, 640
+work sizes, stride 8: 0.0125 / 0.025 leak 0.0085 / 0.0037 of object-frames for an over-redaction of
+0.190 / 0.346 of the frame. What the growth covers there are mostly faces the detector missed in
+every detected frame near them; detecting more often is the better cure where time allows."""
+
+
+def min_speed(stride: int, per_stride: float = MIN_SPEED_PER_STRIDE) -> float:
+    return per_stride * max(1, stride)
+
+
+CONFIRM_AFTER = 2
+"""Detected frames in which a weak face proposal must be found (with the camera's motion) before its
+track is masked; see ``Propagator.push``."""
+
+
+HOLD_STRIDES = 2
+"""A track is held for at least this many detection strides after its last sighting: its coverage
+survives one detected frame that misses it (measured in docs/benchmarks.md, session 10)."""
+
+
+LOOKAHEAD_STRIDES = 2
+"""A frame is final only once this many detection strides have been seen after it. A track the next
+detected frame starts (an object entering, or missed once) or confirms (a weak guess found again) then
+reaches back over the stride before its first sighting, as the hold reaches forward; with one stride
+those frames were already final. U-Net at stride 8 and 640: leak rate 1.19 → 0.755 % on the larger
+suite, 0.98 → 0.66 % on the held-out one (docs/benchmarks.md, session 11); the frames held double."""

@@ -269,7 +269,9 @@ class Propagator:
                 out.append(self._uncertain(tr, self._at(tr, fb, t), t - fb))  # held after last seen
             elif fa is not None and fa - t <= self.hold:
                 out.append(self._uncertain(tr, self._at(tr, fa, t), fa - t))  # shown before first seen
-            for f in (fb, fa):  # temporal smoothing: never smaller than the neighbouring sightings
+            # temporal smoothing: never smaller than the neighbouring sightings (a sighted frame's
+            # mask above already holds them, grown)
+            for f in (fb, fa) if t not in tr.seen else ():
                 if f is not None and abs(f - t) <= 1:
                     out.append(self._at(tr, f, t))
             kept = [d for d in out if d is not None]

@@ -58,6 +58,12 @@ def overlaps_frame(box, width: int, height: int) -> bool:
     return x2 > 0 and y2 > 0 and x1 < width and y1 < height
 
 
+def touches_edge(box, width: int, height: int) -> bool:
+    """Whether ``box`` (x1, y1, x2, y2) reaches an edge of a ``width`` × ``height`` frame (is cut by it)."""
+    x1, y1, x2, y2 = box
+    return x1 <= 0 or y1 <= 0 or x2 >= width or y2 >= height
+
+
 def crop_to(det: Detection, box: tuple[int, int, int, int]) -> np.ndarray:
     """``det``'s mask over the integer window ``box`` (False where it has none)."""
     x1, y1, x2, y2 = box

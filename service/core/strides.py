@@ -32,3 +32,9 @@ detected frame starts (an object entering, or missed once) or confirms (a weak g
 reaches back over the stride before its first sighting, as the hold reaches forward; with one stride
 those frames were already final. U-Net at stride 8 and 640: leak rate 1.19 → 0.755 % on the larger
 suite, 0.98 → 0.66 % on the held-out one (docs/benchmarks.md, session 11); the frames held double."""
+
+
+EDGE_HOLD = 3
+"""A track last sighted cut by the frame's edge is held this many times longer, for as long as its mask,
+moved with the picture, is still in the frame: a detector finds part of a face or plate far less
+often than a whole one, so an object leaving the picture is missed while it is still half in it."""

@@ -1,22 +1,15 @@
 """Fail-closed temporal propagation: objects become tracks, and a track's mask covers short gaps.
 
-Detections arrive frame by frame (possibly only every ``stride``-th frame). A frame is finalised once
-``window`` later frames have been seen: every track detected within ``window`` frames before *and*
-after it is interpolated into it, and a track seen only on one side is held for ``hold`` frames. So an
-object missed by the detector for a few frames, or between strided detections, is still covered.
-Masks are never shrunk: the final objects of a frame are the union of its own detections and the masks
-propagated from the track's nearest other sightings on each side (also where the frame has a sighting
-of its own, which may have caught only part of the object). A propagated mask is dilated by the
-distance the track could have moved since (or until) it was seen; where the frame has a sighting, the
-object's place is known, and the other sightings are dilated only by the track's measured own motion
-and then by one frame's least growth, as in the frames beside it.
-
-Where a detected frame misses a track, a zoomed second look where its object should be
-(``service.core.second_look``, given as ``look``) may find it; what it finds starts a track of its own.
-
-Where the camera's motion between frames is known (``service.core.motion``), sightings are first
-moved with the picture, so interpolation, association and growth deal only with the object's own
-motion; where it is unknown, they work in raw image coordinates.
+Detections arrive frame by frame (possibly only every ``stride``-th frame). A frame is final once
+``window`` later frames have been seen: a track sighted on both sides of it is interpolated into it,
+one sighted on one side only is held for ``hold`` frames (longer where the frame's edge cuts its last
+sighting). Masks never shrink: a frame's objects are the union of its own sightings and the masks
+carried from each track's nearest other sightings, dilated by how far the track could have moved since
+(or until); where the frame has a sighting, the other sightings are dilated only by the track's measured
+own motion and one frame's least growth. Where a detected frame misses a track, a zoomed second look
+(``service.core.second_look``) may find it, starting a track of its own. Where the camera's motion is
+known (``service.core.motion``), sightings are first moved with the picture, so interpolation,
+association and growth deal only with the object's own motion.
 """
 
 from __future__ import annotations
@@ -29,10 +22,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from service.core import motion
-from service.core.detections import Detection, box_iou, overlaps_frame, union
+from service.core.detections import Detection, box_iou, overlaps_frame, touches_edge, union
 from service.core.masks import grow
 from service.core.strides import (
     CONFIRM_AFTER,
+    EDGE_HOLD,
     HOLD_STRIDES,
     LOOKAHEAD_STRIDES,
     MIN_SPEED_PER_STRIDE,
@@ -44,13 +38,15 @@ if TYPE_CHECKING:
 
 def for_stride(width: int, height: int, stride: int, window: int, hold: int,
                growth: float = MIN_SPEED_PER_STRIDE, hold_strides: int = HOLD_STRIDES,
-               lookahead_strides: int = LOOKAHEAD_STRIDES) -> Propagator:
+               lookahead_strides: int = LOOKAHEAD_STRIDES, edge_hold: int = EDGE_HOLD) -> Propagator:
     """The propagator a video detected every ``stride``-th frame needs (the pipeline and its evaluation
     share it): the look-ahead spans at least ``LOOKAHEAD_STRIDES`` and the hold ``HOLD_STRIDES``,
-    growth scales with the stride."""
-    return Propagator(width, height, window=max(window, lookahead_strides * stride),
-                      hold=max(hold, hold_strides * stride), min_speed=min_speed(stride, growth),
-                      confirm_after=CONFIRM_AFTER)
+    growth scales with the stride; a track last seen at the frame's edge is held ``edge_hold`` times
+    as long."""
+    hold = max(hold, hold_strides * stride)
+    return Propagator(width, height, window=max(window, lookahead_strides * stride), hold=hold,
+                      min_speed=min_speed(stride, growth), confirm_after=CONFIRM_AFTER,
+                      edge_hold=max(1, edge_hold) * hold)
 
 
 Final = tuple[int, object, list[Detection]]
@@ -81,6 +77,7 @@ class Propagator:
     iou_match: float = 0.2
     min_speed: float = MIN_SPEED_PER_STRIDE  # see min_speed(stride)
     confirm_after: int = 0  # sightings that confirm a track started by a weak detection (0: never)
+    edge_hold: int = 0  # the hold after a sighting the frame's edge cuts (at most hold: hold)
     tracks: list[Track] = field(default_factory=list)
     _pending: deque = field(default_factory=deque)  # (frame index, payload)
     _motion: dict = field(default_factory=dict)  # frame index t -> 3×3 map from t - 1 to t, or None
@@ -174,7 +171,8 @@ class Propagator:
         # still keep its track)
         live = [(i, tr, tuple(map(int, self.predicted_box(tr, t))), tr.last()[1].box)
                 for i, tr in enumerate(self.tracks)
-                if t - tr.last()[0] <= self.window + self.hold and not (weak and t in tr.seen)]
+                if t - tr.last()[0] <= self.window + self._held(tr, tr.last()[0])
+                and not (weak and t in tr.seen)]
         candidates = sorted(
             ((max(box_iou(guess, d.box), box_iou(last, d.box)), i, j) for i, tr, guess, last in live
              for j, d in enumerate(dets) if tr.cls == d.cls),
@@ -228,7 +226,7 @@ class Propagator:
 
     def _forget(self, t: int) -> None:
         """Drop sightings and motion no pending frame can use (bounded memory on long videos)."""
-        horizon = (self._pending[0][0] if self._pending else t) - self.window - self.hold - 1
+        horizon = (self._pending[0][0] if self._pending else t) - self.window - self._longest_hold() - 1
         for tr in self.tracks:
             for f in [f for f in tr.seen if f < horizon]:
                 del tr.seen[f]
@@ -245,7 +243,7 @@ class Propagator:
             out: list[Detection | None] = []
             # the nearest *other* sightings on each side are carried into frame t even where the
             # track was sighted there: a detection that caught only part of the object is completed
-            before = [f for f in tr.seen if t - self.window - self.hold <= f < t]
+            before = [f for f in tr.seen if t - self.window - self._longest_hold() <= f < t]
             after = [f for f in tr.seen if t < f <= t + self.window + self.hold]
             fb, fa = (max(before) if before else None), (min(after) if after else None)
             if t in tr.seen:
@@ -265,7 +263,7 @@ class Propagator:
                 shapes = [d for d in (self._at(tr, f, t, box) for f in (fb, fa)) if d is not None]
                 if shapes:
                     out.append(self._uncertain(tr, union(shapes), min(t - fb, fa - t)))
-            elif fb is not None and t - fb <= self.hold:
+            elif fb is not None and t - fb <= self._held(tr, fb):
                 out.append(self._uncertain(tr, self._at(tr, fb, t), t - fb))  # held after last seen
             elif fa is not None and fa - t <= self.hold:
                 out.append(self._uncertain(tr, self._at(tr, fa, t), fa - t))  # shown before first seen
@@ -278,6 +276,14 @@ class Propagator:
             if kept:
                 objects.append(union(kept))
         return objects
+
+    def _longest_hold(self) -> int:
+        return max(self.hold, self.edge_hold)
+
+    def _held(self, tr: Track, f: int) -> int:
+        """How long sighting ``f`` of ``tr`` is held: longer where the frame's edge cuts it (a part of an
+        object is often missed while it leaves; its mask, moved with the picture, leaves with it)."""
+        return self._longest_hold() if touches_edge(tr.seen[f].box, self.width, self.height) else self.hold
 
     def _uncertain(self, tr: Track, det: Detection | None, gap: int) -> Detection | None:
         """A propagated mask grows with how far the object may have moved on its own since it was

@@ -65,6 +65,8 @@ def add_evaluate_video(sub) -> None:
                    help="no zoomed second look where a track's object was missed (the ablation)")
     p.add_argument("--growth", type=float, help="least growth of propagated masks per frame, as a "
                    "share of the object's size, per frame of stride (default: the pipeline's)")
+    p.add_argument("--edge-hold", type=int, help="hold after a sighting the frame's edge cuts, in "
+                   "holds (1: as any other; default: the pipeline's)")
     p.add_argument("--json", type=Path)
     p.set_defaults(func=_evaluate_video)
 
@@ -72,7 +74,7 @@ def add_evaluate_video(sub) -> None:
 def _evaluate_video(args: argparse.Namespace) -> int:
     from service.config import Settings
     from service.core.options import Options
-    from service.core.strides import HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
+    from service.core.strides import EDGE_HOLD, HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
     from service.datasets import load_records, select
     from service.evaluation.video_leaks import MOTIONS, leak_rates, suite
     from service.media.images import decode
@@ -89,17 +91,16 @@ def _evaluate_video(args: argparse.Namespace) -> int:
     clips = [(decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec)
              for r, cls, spec in suite(sources, args.clips, motions, args.frames, args.skip)]
     opts = Options(backend=args.backend)
-    growth = MIN_SPEED_PER_STRIDE if args.growth is None else args.growth
-    hold_strides = HOLD_STRIDES if args.hold_strides is None else args.hold_strides
-    ahead = LOOKAHEAD_STRIDES if args.lookahead_strides is None else args.lookahead_strides
+    defaults = {"growth": MIN_SPEED_PER_STRIDE, "hold_strides": HOLD_STRIDES,
+                "lookahead_strides": LOOKAHEAD_STRIDES, "edge_hold": EDGE_HOLD}
+    tuning = {k: d if getattr(args, k) is None else getattr(args, k) for k, d in defaults.items()}
     result = {
         "clips": len(clips), "skip": args.skip, "frames_per_clip": args.frames, "motions": list(motions),
         "backend": args.backend,
-        "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold,
-                        "hold_strides": hold_strides, "lookahead_strides": ahead,
-                        "camera_motion": args.camera, "growth": growth, "second_look": args.second_look,
+        "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold, **tuning,
+                        "camera_motion": args.camera, "second_look": args.second_look,
                         **leak_rates(models, clips, opts, args.window, args.hold, args.stride,
-                                     args.camera, growth, args.second_look, hold_strides, ahead)},
+                                     args.camera, args.second_look, **tuning)},
         "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
     }
     text = json.dumps(result, indent=2)

@@ -21,7 +21,6 @@ from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.core.second_look import look
-from service.core.strides import HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
 from service.core.tracking import Propagator, for_stride
 from service.core.video_pipeline import frame_detections
 from service.datasets import Record
@@ -151,17 +150,17 @@ def suite(sources: dict[str, list[Record]], clips: int, motions: tuple[str, ...]
 
 
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,
-               window: int, hold: int, stride: int = 1, camera: bool = True,
-               growth: float = MIN_SPEED_PER_STRIDE, second_look: bool = True,
-               hold_strides: int = HOLD_STRIDES, lookahead_strides: int = LOOKAHEAD_STRIDES) -> dict:
-    """Share of visible object-frames under 0.8 coverage, and of frames with any such object."""
+               window: int, hold: int, stride: int = 1, camera: bool = True, second_look: bool = True,
+               **tuning) -> dict:
+    """Share of visible object-frames under 0.8 coverage, and of frames with any such object;
+    ``tuning`` overrides ``for_stride``'s defaults (growth, hold_strides, lookahead_strides, edge_hold)."""
     leaks = total = bad_frames = frames = outside = pixels = 0
     for rgb, record, cls, spec in clips:
         o = Options(**{**opts.__dict__, "classes": (cls,)})
         w, h = spec.size
         per_frame = not (window or hold)  # the baseline: nothing carried between frames
         prop = (Propagator(w, h, window=0, hold=0) if per_frame
-                else for_stride(w, h, stride, window, hold, growth, hold_strides, lookahead_strides))
+                else for_stride(w, h, stride, window, hold, **tuning))
         truth: dict[int, list[np.ndarray]] = {}
         done = []
         motion = CameraMotion() if camera and not per_frame else None

@@ -157,6 +157,22 @@ def test_an_object_the_camera_brings_in_at_the_edge_is_covered_whole():
         assert paint(objs[t], (100, 200))[30:70, max(0, x1):x1 + 40].all(), t
 
 
+def test_an_object_leaving_through_the_edge_is_held_until_it_is_out():
+    """A camera pan carries a 40 px face out through the right edge, 3 px per frame. The detector loses
+    it once the edge cuts it (t = 4); held three times as long as a whole one, with the picture's
+    motion, its mask follows it out. A face lost in the middle of the frame is released after the hold."""
+    leaving = [[Detection("faces", 0.9, (156 + 3 * t, 30, 200, 70), np.ones((40, 44 - 3 * t), bool))]
+               if t <= 4 else [] for t in range(24)]
+    objs = run(Propagator(200, 100, window=4, hold=4, min_speed=0.0, edge_hold=12), leaving,
+               cameras=[None] + [shift(3, 0)] * 23)
+    for t in range(15):  # still in the picture up to t = 14 (x1 = 198)
+        x1 = 156 + 3 * t
+        assert paint(objs[t], (100, 200))[30:70, x1:200].all(), t
+    inside = [[det(80, 30, 40)] if t <= 4 else [] for t in range(24)]
+    objs = run(Propagator(200, 100, window=4, hold=4, min_speed=0.0, edge_hold=12), inside)
+    assert [t for t in range(24) if paint(objs[t], (100, 200))[50, 100]] == list(range(9))
+
+
 def _looking(prop, frames, look_for):
     """Like ``run``, with ``look_for(t)`` as the second look of each detected frame."""
     out = {}

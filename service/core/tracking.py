@@ -77,7 +77,7 @@ class Propagator:
     iou_match: float = 0.2
     min_speed: float = MIN_SPEED_PER_STRIDE  # see min_speed(stride)
     confirm_after: int = 0  # sightings that confirm a track started by a weak detection (0: never)
-    edge_hold: int = 0  # the hold after a sighting the frame's edge cuts (at most hold: hold)
+    edge_hold: int = 0  # the hold after a sighting the frame's edge cuts (no less than hold)
     tracks: list[Track] = field(default_factory=list)
     _pending: deque = field(default_factory=deque)  # (frame index, payload)
     _motion: dict = field(default_factory=dict)  # frame index t -> 3×3 map from t - 1 to t, or None

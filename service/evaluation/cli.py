@@ -82,8 +82,8 @@ def _evaluate_video(args: argparse.Namespace) -> int:
     motions = tuple(args.motions.split(",")) if args.motions else MOTIONS
     if unknown := set(motions) - set(MOTIONS):
         raise SystemExit(f"unknown motions {sorted(unknown)}; known: {', '.join(MOTIONS)}")
-    if args.skip < 0 or args.clips < 1:
-        raise SystemExit("--skip must be 0 or more and --clips 1 or more")
+    if args.skip < 0 or args.clips < 1 or (args.edge_hold is not None and args.edge_hold < 1):
+        raise SystemExit("--skip must be 0 or more, --clips and --edge-hold 1 or more")
     settings = Settings()
     models = settings.load_models((args.backend,))
     sources = {"plates": select(load_records(args.data / "plates_uc3m_lp_320"), "test"),

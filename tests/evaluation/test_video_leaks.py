@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from service.datasets import Record
 from service.evaluation.video_leaks import MOTIONS, ClipSpec, render_clip, suite
@@ -52,3 +53,11 @@ def test_a_suite_takes_stills_that_show_the_class_and_skips_for_a_held_out_one(t
     assert [(r.image.name, s.motion, s.seed) for r, _, s in held_out] == [
         ("p3.png", "shake", 2), ("p4.png", "pan", 3), ("f2.png", "shake", 2), ("f3.png", "pan", 3)]
     assert not {r.image for r, _, _ in first} & {r.image for r, _, _ in held_out}
+
+
+@pytest.mark.parametrize("args", [["--skip", "-1"], ["--clips", "0"], ["--edge-hold", "0"]])
+def test_evaluate_video_refuses_meaningless_settings_before_loading_anything(args, tmp_path):
+    from service.cli import main
+
+    with pytest.raises(SystemExit, match="1 or more"):
+        main(["evaluate-video", "--data", str(tmp_path), *args])

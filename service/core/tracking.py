@@ -239,12 +239,13 @@ class Propagator:
     def objects_at(self, t: int) -> list[Detection]:
         """One mask per track at frame ``t``: the union of its sighting and propagated masks."""
         objects = []
+        first, last = t - self.window - self._longest_hold(), t + self.window + self.hold
         for tr in (tr for tr in self.tracks if tr.confirmed):
             out: list[Detection | None] = []
             # the nearest *other* sightings on each side are carried into frame t even where the
             # track was sighted there: a detection that caught only part of the object is completed
-            before = [f for f in tr.seen if t - self.window - self._longest_hold() <= f < t]
-            after = [f for f in tr.seen if t < f <= t + self.window + self.hold]
+            before = [f for f in tr.seen if first <= f < t]
+            after = [f for f in tr.seen if t < f <= last]
             fb, fa = (max(before) if before else None), (min(after) if after else None)
             if t in tr.seen:
                 # its place is known: its other sightings, moved with the picture and grown by how far

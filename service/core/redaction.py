@@ -43,9 +43,11 @@ MODES: dict[str, Callable[[np.ndarray, int, tuple[int, int, int]], np.ndarray]] 
 
 
 def redact(rgb: np.ndarray, dets: list[Detection], mode: str, feather: int = 0,
-           colour: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
-    """Return a copy of ``rgb`` with every object's (grown) mask replaced by the mode's pixels."""
-    out = rgb.copy()
+           colour: tuple[int, int, int] = (0, 0, 0), in_place: bool = False) -> np.ndarray:
+    """``rgb`` with every object's (grown) mask replaced by the mode's pixels: a copy, or ``rgb``
+    itself where ``in_place`` (a video frame that nothing reads after it, which saves a frame-sized
+    allocation per frame)."""
+    out = rgb if in_place else rgb.copy()
     h, w = rgb.shape[:2]
     effect = MODES[mode]
     for d in dets:

@@ -132,7 +132,9 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
             assert isinstance(frame, np.ndarray)
             with timer.stage("redact"):
                 objs = apply_ignore(objects + regions, list(opts.ignore), frame.shape[:2])
-                out = redact(frame, objs, opts.mode, opts.feather, opts.colour)
+                # the propagator has let go of a finished frame: redact it where it lies
+                out = redact(frame, objs, opts.mode, opts.feather, opts.colour,
+                             in_place=frame.flags.writeable)
             yield t, out
 
     batcher = FrameBatcher(lambda frames: frame_detections_many(models, frames, opts, timer), prop,

@@ -17,6 +17,7 @@ import numpy as np
 
 from service.core.timing import NO_TIMER, StageTimer
 from service.errors import TooLargeError, UndecodableError, UnsupportedMediaError
+from service.media.buffers import FramePool
 from service.media.stages import Consumer, Producer
 
 # demuxer name (as FFmpeg reports it) -> output muxer
@@ -132,7 +133,9 @@ def _timed(items: Iterator[tuple], timer: StageTimer, stage: str) -> Iterator[tu
 
 
 def _decoded(inp, iv, audio: list, turns: int) -> Iterator[tuple]:
-    """Demux and decode (in the decode thread): ("audio", packet) or ("video", pts, time_base, rgb)."""
+    """Demux and decode (in the decode thread): ("audio", packet) or ("video", pts, time_base, rgb).
+    Each ``rgb`` is a pooled buffer (``FramePool``), reused once the frame has been encoded."""
+    pool = FramePool()
     try:
         for packet in inp.demux(iv, *audio):
             if packet.stream.type == "audio":
@@ -143,8 +146,7 @@ def _decoded(inp, iv, audio: list, turns: int) -> Iterator[tuple]:
                 if frame.pts is None:
                     raise UndecodableError("A video frame has no timestamp.")
                 rgb = frame.to_ndarray(format="rgb24")
-                yield "video", frame.pts, frame.time_base, (np.ascontiguousarray(np.rot90(rgb, turns))
-                                                             if turns else rgb)
+                yield "video", frame.pts, frame.time_base, pool.copy(np.rot90(rgb, turns) if turns else rgb)
     except av.FFmpegError as exc:
         raise UndecodableError() from exc
 
@@ -213,8 +215,11 @@ def transcode(src: Path, dst: Path, process: Process, flush: Callable[[], Iterat
                     out.mux(packet)
                     return
                 _, idx, rgb = item
-                stored = np.ascontiguousarray(np.rot90(rgb, -turns)) if turns else rgb
-                frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
+                stored = np.rot90(rgb, -turns) if turns else rgb
+                if stored.strides[1:] != (3, 1):
+                    stored = np.ascontiguousarray(stored)
+                # wraps the array (no copy): the encoder converts it to its own YUV frame at once
+                frame = av.VideoFrame.from_numpy_buffer(stored, format="rgb24")
                 frame.pts, frame.time_base = pts.pop(idx)
                 for packet in ov.encode(frame):
                     out.mux(packet)

@@ -57,3 +57,13 @@ def test_masked_pixels_are_fully_replaced_with_or_without_feathering(feather):
     ring = out[72:78, 112:208]  # just outside the mask, inside the box
     changed = np.abs(ring.astype(int) - img[72:78, 112:208].astype(int)).sum()
     assert (changed > 0) == (feather > 0)  # only feathering blends outward
+
+
+@pytest.mark.parametrize("feather", [0, 3])
+def test_in_place_redaction_equals_the_copy_and_only_then_changes_the_input(feather):
+    img = text_like()
+    det = Detection("plates", 1.0, (100, 70, 220, 130), np.ones((60, 120), bool))
+    copy = redact(img, [det], "blur", feather=feather)
+    assert np.array_equal(img, text_like())  # the default leaves its input alone
+    out = redact(img, [det], "blur", feather=feather, in_place=True)
+    assert out is img and np.array_equal(out, copy)

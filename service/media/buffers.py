@@ -2,8 +2,8 @@
 
 A 720p RGB frame is 2.76 MB. Decoding one into a fresh buffer per frame, with frames alive for
 different spans (queues, the tracker's look-ahead), leaves frame-sized holes that small allocations
-split, and the process's memory creeps up over a long video. The pool hands out buffers of one shape
-and takes one back only once nothing refers to it any more: Python's own reference count is the
+split, and the process's memory creeps up over a long video. The pool hands out buffers by shape and
+takes one back only once nothing refers to it any more: Python's own reference count is the
 ownership record, so a buffer still held anywhere (a queue, a view, an encoder frame) is never handed
 out again, and one frame's pixels can never show up in another's.
 """

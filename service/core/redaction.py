@@ -11,13 +11,22 @@ from service.core.detections import Detection
 from service.core.masks import alpha
 
 
+def _shrink(region: np.ndarray, tw: int, th: int) -> np.ndarray:
+    """``region`` averaged down to ``tw`` × ``th``: halved by ``pyrDown`` (a Gaussian average, several
+    times faster than area averaging by a fractional factor) while at least twice that, then
+    area-averaged to it."""
+    small = region
+    while small.shape[1] // 2 >= tw and small.shape[0] // 2 >= th and min(small.shape[:2]) >= 2:
+        small = cv2.pyrDown(small)
+    return cv2.resize(small, (tw, th), interpolation=cv2.INTER_AREA)
+
+
 def _blur(region: np.ndarray, size: int, _colour) -> np.ndarray:
     """Gaussian blur with sigma ~ a quarter of the object's size, done on a downscaled copy."""
     sigma = max(4.0, size / 4.0)
     factor = max(1.0, sigma / 4.0)
     h, w = region.shape[:2]
-    small = cv2.resize(region, (max(1, round(w / factor)), max(1, round(h / factor))),
-                       interpolation=cv2.INTER_AREA)
+    small = _shrink(region, max(1, round(w / factor)), max(1, round(h / factor)))
     small = cv2.GaussianBlur(small, (0, 0), sigma / factor, borderType=cv2.BORDER_REPLICATE)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -26,7 +35,7 @@ def _pixelate(region: np.ndarray, size: int, _colour) -> np.ndarray:
     """Blocks of about a sixth of the object's size (at least 6 px)."""
     block = max(6, size // 6)
     h, w = region.shape[:2]
-    small = cv2.resize(region, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
+    small = _shrink(region, max(1, w // block), max(1, h // block))
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
 
 

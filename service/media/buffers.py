@@ -5,7 +5,8 @@ different spans (queues, the tracker's look-ahead), leaves frame-sized holes tha
 split, and the process's memory creeps up over a long video. The pool hands out buffers by shape and
 takes one back only once nothing refers to it any more: Python's own reference count is the
 ownership record, so a buffer still held anywhere (a queue, a view, an encoder frame) is never handed
-out again, and one frame's pixels can never show up in another's.
+out again, and one frame's pixels can never show up in another's. (This relies on CPython's exact
+reference counts under the GIL, as pinned in pyproject.toml: revisit before a free-threaded build.)
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from service.core.strides import EDGE_EVERY
+
 
 def add_bench(sub) -> None:
     p = sub.add_parser("bench", help="measure speed and memory")
@@ -31,6 +33,9 @@ def add_bench(sub) -> None:
     vid.add_argument("--compare", choices=["deface"], action="append", default=[])
     vid.add_argument("--no-second-look", dest="second_look", action="store_false",
                      help="no zoomed second look where a track's object was missed (the ablation)")
+    vid.add_argument("--edge-every", type=int, default=EDGE_EVERY,
+                     help="between detected frames, search the side bands for faces every N-th frame "
+                          "(0: never, the ablation)")
     vid.add_argument("--json", type=Path)
     vid.set_defaults(func=_bench_video)
 
@@ -94,7 +99,7 @@ def _bench_video(args: argparse.Namespace) -> int:
         w, h = args.size
         src = args.target or synthetic_clip(Path(work) / f"synthetic-{w}x{h}.mp4", w, h, seconds=args.seconds)
         video = bench_video(models, src, args.backend, args.stride or [1, 3], "deface" in args.compare,
-                            args.second_look)
+                            args.second_look, args.edge_every)
         result = {"header": header(models.runtime), "video": video}
     v = result["video"]
     print(f"{v['input']} {v['size']} {v['frames']} frames ({v['seconds']} s), "

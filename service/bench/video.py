@@ -11,6 +11,7 @@ from pathlib import Path
 
 from service.bench.images import memory
 from service.core.options import Options
+from service.core.strides import EDGE_EVERY
 from service.core.timing import StageTimer
 from service.core.video_pipeline import VideoOptions, redact_video
 from service.inference.registry import ModelSet
@@ -22,7 +23,7 @@ def _passthrough(t, rgb, _extra):
 
 
 def bench_video(models: ModelSet, src: Path, backend: str, strides: list[int], deface: bool,
-                second_look: bool = True) -> dict:
+                second_look: bool = True, edge_every: int = EDGE_EVERY) -> dict:
     info = probe(src, VideoLimits())
     frames = info.frames
     rows = []
@@ -36,11 +37,13 @@ def bench_video(models: ModelSet, src: Path, backend: str, strides: list[int], d
             timer = StageTimer()
             t0 = time.perf_counter()
             redact_video(models, src, out, Options(backend=backend),
-                         VideoOptions(stride=stride, second_look=second_look), VideoLimits(), timer=timer)
+                         VideoOptions(stride=stride, second_look=second_look, edge_every=edge_every),
+                         VideoLimits(), timer=timer)
             fps = frames / (time.perf_counter() - t0)
             # busy time per frame; decode and encode run in their own threads, overlapping the rest
             stages = {k: round(v * 1000 / frames, 2) for k, v in timer.seconds.items()}
-            what = f"veil {backend} stride {stride}" + ("" if second_look else ", no second look")
+            what = (f"veil {backend} stride {stride}" + ("" if second_look else ", no second look")
+                    + ("" if edge_every else ", no edge bands"))
             rows.append({"what": what, "fps": round(fps, 1),
                          "vs_ceiling": round(fps / ceiling, 3), "stages_ms_per_frame": stages})
         exe = shutil.which("deface") or str(Path(sys.executable).with_name("deface"))

@@ -32,6 +32,11 @@ class Detection:
         return (c + np.array(self.box[:2])).tolist()
 
 
+
+Found = tuple[list[Detection], list[Detection]]
+"""One video frame's (detections, weak face detections): weak ones score under the face threshold."""
+
+
 def union(dets: list[Detection]) -> Detection:
     """One detection covering every pixel of ``dets`` (same class; the highest score)."""
     if len(dets) == 1:

@@ -38,3 +38,8 @@ EDGE_HOLD = 3
 """A track last sighted cut by the frame's edge is held this many times longer, for as long as its mask,
 moved with the picture, is still in the frame: a detector finds part of a face or plate far less
 often than a whole one, so an object leaving the picture is missed while it is still half in it."""
+
+
+EDGE_EVERY = 2
+"""Between detected frames, the frame's side bands are searched for faces every this many frames
+(``service.core.edge_bands``; 0: never)."""

@@ -87,7 +87,7 @@ class Propagator:
 
     def push(self, t: int, payload, dets: list[Detection] | None,
              weak: list[Detection] | None = None, camera: np.ndarray | None = None,
-             look: Look | None = None) -> list[Final]:
+             look: Look | None = None, partial: bool = False) -> list[Final]:
         """Add frame ``t`` (``dets`` None when detection was skipped); returns frames now final.
 
         ``weak`` detections (scores under the threshold) extend tracks: an object the detector is unsure
@@ -96,16 +96,18 @@ class Propagator:
         confirms it at once): a weak guess that the motion-compensated track finds again is an object.
         ``camera`` is the picture's motion from frame ``t - 1`` (3×3; None: unknown). ``look`` (in a
         detected frame) searches again where tracks this frame missed should be; what it finds starts
-        tracks of their own (``_look_again``, ``service.core.second_look``).
+        tracks of their own (``_look_again``, ``service.core.second_look``). ``partial``: only part of
+        the frame was searched (``service.core.edge_bands``); its sightings count, but a track it does
+        not sight was not missed there.
         """
         self._motion[t] = camera
         previous = self._last_detected
         if dets is not None:
-            self._last_detected = t
+            self._last_detected = t if not partial else previous
             self._associate(t, dets)
         if weak:
             self._associate(t, weak, weak=True)
-        if dets is not None and look is not None:
+        if dets is not None and look is not None and not partial:
             self._look_again(t, look, previous)
         self._pending.append((t, payload))
         out = []

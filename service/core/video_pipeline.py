@@ -10,13 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from service.core.detections import Detection
+from service.core.detections import Found
+from service.core.edge_bands import edge_faces
 from service.core.masks import apply_ignore, grow, region_detections
 from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect_many
 from service.core.redaction import redact
 from service.core.second_look import Look, look
+from service.core.strides import EDGE_EVERY
 from service.core.timing import NO_TIMER, StageTimer
 from service.core.tracking import Final, Propagator, for_stride
 from service.errors import TooLargeError
@@ -34,10 +36,6 @@ from service.media.video import (
 
 WEAK_FACTOR = 0.5
 """Face proposals down to this share of the face threshold are kept as *weak*: they extend tracks."""
-
-
-Found = tuple[list[Detection], list[Detection]]
-"""One frame's (detections, weak face detections)."""
 
 
 def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER
@@ -68,10 +66,13 @@ class FrameBatcher:
 
     def __init__(self, detect_frames: Callable[[list[np.ndarray]], list[Found]], prop: Propagator,
                  stride: int, batch: int, timer: StageTimer = NO_TIMER,
-                 look_at: Callable[[np.ndarray], Look] | None = None) -> None:
+                 look_at: Callable[[np.ndarray], Look] | None = None,
+                 edges_at: Callable[[np.ndarray], Found] | None = None, edge_every: int = 0) -> None:
         self.detect_frames, self.prop, self.stride, self.batch, self.timer = (
             detect_frames, prop, stride, batch, timer)
         self.look_at = look_at  # a detected frame's second look (service.core.second_look), if any
+        # the side bands' search between detected frames (service.core.edge_bands), if any
+        self.edges_at, self.edge_every = edges_at, edge_every
         self.held: list[tuple[int, np.ndarray, np.ndarray | None]] = []
 
     def push(self, t: int, rgb: np.ndarray, camera: np.ndarray | None = None) -> list[Final]:
@@ -100,8 +101,13 @@ class FrameBatcher:
         items: list[Final] = []
         with self.timer.stage("track"):
             for t, rgb, camera in frames:
-                look = self.look_at(rgb) if self.look_at and t in found else None
-                items += self.prop.push(t, rgb, *found.get(t, (None, None)), camera=camera, look=look)
+                if t in found:
+                    look = self.look_at(rgb) if self.look_at else None
+                    items += self.prop.push(t, rgb, *found[t], camera=camera, look=look)
+                elif self.edges_at and self.edge_every and t % self.edge_every == 0:
+                    items += self.prop.push(t, rgb, *self.edges_at(rgb), camera=camera, partial=True)
+                else:
+                    items += self.prop.push(t, rgb, None, camera=camera)
         return items
 
 
@@ -114,13 +120,14 @@ class VideoOptions:
     crf: int = 20
     keep_audio: bool = True
     second_look: bool = True  # search again, zoomed, where a track's object was missed
+    edge_every: int = EDGE_EVERY  # between detected frames, search the side bands for faces (0: never)
 
 
 def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: VideoOptions,
                  limits: VideoLimits, progress: Callable[[float], None] | None = None,
                  timer: StageTimer = NO_TIMER) -> VideoInfo:
     """Write the redacted video to ``dst`` atomically; on any failure ``dst`` is not created."""
-    if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1:
+    if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1 or vopts.edge_every < 0:
         raise ValueError("invalid video options")
     info = probe(src, limits)
     width, height = info.display_size
@@ -139,7 +146,8 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
 
     batcher = FrameBatcher(lambda frames: frame_detections_many(models, frames, opts, timer), prop,
                            vopts.stride, models.frame_batch, timer,
-                           (lambda rgb: look(models, rgb, opts, timer)) if vopts.second_look else None)
+                           (lambda rgb: look(models, rgb, opts, timer)) if vopts.second_look else None,
+                           lambda rgb: edge_faces(models, rgb, opts, WEAK_FACTOR, timer), vopts.edge_every)
 
     def process(t: int, rgb: np.ndarray, camera) -> Iterator[tuple[int, np.ndarray]]:
         return finish(batcher.push(t, rgb, camera))

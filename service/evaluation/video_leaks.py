@@ -16,13 +16,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from service.core.edge_bands import edge_faces
 from service.core.masks import grow, paint
 from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.core.second_look import look
+from service.core.strides import EDGE_EVERY
 from service.core.tracking import Propagator, for_stride
-from service.core.video_pipeline import frame_detections
+from service.core.video_pipeline import WEAK_FACTOR, frame_detections
 from service.datasets import Record
 from service.evaluation.metrics import enlarge
 from service.evaluation.runner import ground_truth
@@ -183,9 +185,10 @@ class Tally:
 
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,
                window: int, hold: int, stride: int = 1, camera: bool = True, second_look: bool = True,
-               **tuning) -> dict:
+               edge_every: int = EDGE_EVERY, **tuning) -> dict:
     """Share of visible object-frames under 0.8 coverage, and of frames with any such object;
-    ``tuning`` overrides ``for_stride``'s defaults (growth, hold_strides, lookahead_strides, edge_hold)."""
+    ``tuning`` overrides ``for_stride``'s defaults (growth, hold_strides, lookahead_strides, edge_hold).
+    Between detected frames the side bands are searched every ``edge_every``-th frame (0: never)."""
     tally = Tally()
     for rgb, record, cls, spec in clips:
         o = Options(**{**opts.__dict__, "classes": (cls,)})
@@ -199,7 +202,10 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
         for t, (frame, masks) in enumerate(render_clip(rgb, record, cls, spec)):
             truth[t] = masks
             moved = motion.step(frame) if motion else None
-            if t % stride:
+            if t % stride and edge_every and t % edge_every == 0 and not per_frame:
+                done += prop.push(t, None, *edge_faces(models, frame, o, WEAK_FACTOR), camera=moved,
+                                  partial=True)
+            elif t % stride:
                 done += prop.push(t, None, None, camera=moved)
             elif not per_frame:
                 done += prop.push(t, None, *frame_detections(models, frame, o), camera=moved,

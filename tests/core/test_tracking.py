@@ -270,3 +270,31 @@ def test_a_detected_frame_is_masked_no_wider_than_the_frames_beside_it():
         # their union (36 px) grown by one frame's 8 px (0.2 × 36): 16 px at most (a stride's: 32)
         cols = np.nonzero(m.any(axis=0))[0]
         assert x - 16 <= cols.min() and cols.max() < x + 20 + 16, (cols.min(), cols.max())
+
+
+def test_a_partly_searched_frame_adds_sightings_and_misses_nothing():
+    """Sightings of a partly searched frame (the side bands) start tracks, but a track it does not
+    sight was not missed there: the next detected frame still looks for it, and looks are asked of
+    detected frames only."""
+    asked: list[tuple[int, int]] = []
+
+    def look_for(t):
+        def look(wanted, taken):
+            asked.append((t, len(wanted)))
+            return [None] * len(wanted)
+        return look
+
+    prop = Propagator(200, 100, window=4, hold=4)
+    out = {}
+    for t in range(12):
+        if t % 4 == 0:
+            pushed = prop.push(t, None, [det(100)] if t == 0 else [], look=look_for(t))
+        elif t % 2 == 0:
+            pushed = prop.push(t, None, [det(0)] if t == 6 else [], partial=True)
+        else:
+            pushed = prop.push(t, None, None)
+        out.update({ft: objs for ft, _, objs in pushed})
+    out.update({ft: objs for ft, _, objs in prop.flush()})
+    # at 4 the face at x=100, which frame 2 did not sight; at 8 the band's face sighted at 6
+    assert asked == [(4, 1), (8, 1)]
+    assert [t for t in range(12) if paint(out[t], (100, 200))[30, 5]] == list(range(2, 11))

@@ -65,8 +65,10 @@ def test_rotated_video_is_processed_upright_and_keeps_its_rotation(tmp_path, tin
     assert np.abs(upright[100:150, 60:110].astype(int) - (0, 255, 0)).mean() > 60
 
 
-def _run_batcher(batch: int, stride: int, frames: int = 11):
-    """A box moving right 4 px a frame, 'detected' wherever the batcher asks; what comes out, in order."""
+def _run_batcher(batch: int, stride: int, frames: int = 11, edges: list[int] | None = None):
+    """A box moving right 4 px a frame, 'detected' wherever the batcher asks; what comes out, in order.
+    With ``edges``, the side bands are searched every other frame (the frames asked are recorded there)
+    and show a face at the left edge."""
     calls: list[list[int]] = []
 
     def detect_frames(rgbs):
@@ -74,7 +76,12 @@ def _run_batcher(batch: int, stride: int, frames: int = 11):
         return [([Detection("faces", 0.9, (4 * t, 10, 4 * t + 20, 30), np.ones((20, 20), bool))], [])
                 for t in calls[-1]]
 
-    batcher = FrameBatcher(detect_frames, Propagator(120, 60, window=6, hold=2), stride, batch)
+    def edges_at(rgb):
+        edges.append(int(rgb[0, 0, 0]))
+        return [Detection("faces", 0.9, (0, 40, 10, 60), np.ones((20, 10), bool))], []
+
+    batcher = FrameBatcher(detect_frames, Propagator(120, 60, window=6, hold=2), stride, batch,
+                           edges_at=edges_at if edges is not None else None, edge_every=2)
     out = []
     for t in range(frames):
         out += batcher.push(t, np.full((60, 120, 3), t, np.uint8))
@@ -89,6 +96,16 @@ def test_batched_frames_are_detected_together_and_come_out_as_frame_by_frame():
     assert calls == [[0, 2, 4], [6, 8, 10]]  # only due frames, three to a run
     assert [t for t, _ in batched] == list(range(11))  # every frame, in order
     assert batched == one  # same objects on every frame, skipped frames included
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_side_bands_are_searched_between_detected_frames_only(batch):
+    edges: list[int] = []
+    calls, out = _run_batcher(batch=batch, stride=4, edges=edges)
+    assert edges == [2, 6, 10] and [t for c in calls for t in c] == [0, 4, 8]
+    assert [t for t, _ in out] == list(range(11))
+    # the band's face is a track from its first sighting, held back and forth
+    assert [t for t, boxes in out if any(b[0] == 0 and 30 <= b[1] <= 40 for b in boxes)] == list(range(11))
 
 
 @pytest.fixture(scope="module")

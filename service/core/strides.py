@@ -42,4 +42,6 @@ often than a whole one, so an object leaving the picture is missed while it is s
 
 EDGE_EVERY = 2
 """Between detected frames, the frame's side bands are searched for faces every this many frames
-(``service.core.edge_bands``; 0: never)."""
+(``service.core.edge_bands``; 0: never). U-Net at stride 8 and 640, face clips of the three leak suites,
+bands of 0.1 mirrored: 49 leaking face-frames without bands, 39 searching every 4th frame, 9 every
+2nd (docs/benchmarks.md, session 14)."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 
 from service.core.detections import Detection, Found, clip_box
@@ -36,19 +35,28 @@ cost 4.3 ms instead of 8.2 (at 0.1) but leaked 13 face-frames against 4 at strid
 at stride 8."""
 
 
+def band_columns(h: int, w: int, share: float = BAND, mirror: float = MIRROR) -> tuple[np.ndarray, int, int]:
+    """(frame columns the band image takes, band width, mirror width): the left band mirrored outward
+    (reflected about its edge column, as ``cv2.BORDER_REFLECT_101``), then the right band, mirrored."""
+    band = min(w // 2, max(16, int(round(share * w))))
+    pad = min(w - 1, int(round(mirror * max(h, w))))
+    cols = np.concatenate([np.arange(pad, 0, -1), np.arange(band), np.arange(w - band, w),
+                           np.arange(w - 2, w - 2 - pad, -1)])
+    return cols, band, pad
+
+
 def band_boxes(detect: Callable[[np.ndarray, int], np.ndarray], rgb: np.ndarray, work_size: int,
-               share: float = BAND, mirror: float = MIRROR) -> np.ndarray:
+               share: float = BAND, mirror: float = MIRROR, into: np.ndarray | None = None) -> np.ndarray:
     """Face boxes (N×5, frame pixels) that ``detect(image, work size)`` finds in the frame's side bands,
     each mirrored outward by ``mirror`` × the frame's long side and searched side by side in one image
-    at the scale the whole frame is searched at; kept where the frame's left or right edge cuts them."""
+    at the scale the whole frame is searched at; kept where the frame's left or right edge cuts them.
+    ``into``: a buffer of the band image's shape to build it in (one video's frames reuse it)."""
     h, w = rgb.shape[:2]
-    band = min(w // 2, max(16, int(round(share * w))))
-    pad = int(round(mirror * max(h, w)))
+    cols, band, pad = band_columns(h, w, share, mirror)
     scale = min(MAX_UPSCALE, work_size / max(h, w))
     seam = pad + band
-    image = np.concatenate([cv2.copyMakeBorder(rgb[:, :band], 0, 0, pad, 0, cv2.BORDER_REFLECT_101),
-                            cv2.copyMakeBorder(rgb[:, w - band:], 0, 0, 0, pad, cv2.BORDER_REFLECT_101)],
-                           axis=1)
+    fits = into is not None and into.shape == (h, len(cols), *rgb.shape[2:]) and into.dtype == rgb.dtype
+    image = np.take(rgb, cols, axis=1, out=into if fits else None, mode="clip")  # clip: never buffered
     boxes = detect(image, int(round(max(image.shape[:2]) * scale)))
     left, right = boxes[:, 2] <= seam, boxes[:, 0] >= seam  # a box across the seam is neither
     shift = w - band - seam  # the right band's image x to frame x
@@ -58,17 +66,35 @@ def band_boxes(detect: Callable[[np.ndarray, int], np.ndarray], rgb: np.ndarray,
     return out[cut & (out[:, 2] - out[:, 0] >= 2)].astype(np.float32)
 
 
+class EdgeBands:
+    """The faces the side bands of one video's frames show (``__call__``, see ``edge_faces``); the band
+    image is built in one buffer kept from frame to frame (no frame-sized allocation per search)."""
+
+    def __init__(self, models: ModelSet, opts: Options, weak_factor: float, timer: StageTimer = NO_TIMER
+                 ) -> None:
+        self.models, self.opts, self.weak_factor, self.timer = models, opts, weak_factor, timer
+        self._image: np.ndarray | None = None
+
+    def __call__(self, rgb: np.ndarray) -> Found:
+        h, w = rgb.shape[:2]
+        shape = (h, len(band_columns(h, w)[0]), *rgb.shape[2:])
+        if self._image is None or self._image.shape != shape or self._image.dtype != rgb.dtype:
+            self._image = np.empty(shape, rgb.dtype)
+        return edge_faces(self.models, rgb, self.opts, self.weak_factor, self.timer, self._image)
+
+
 def edge_faces(models: ModelSet, rgb: np.ndarray, opts: Options, weak_factor: float,
-               timer: StageTimer = NO_TIMER) -> Found:
+               timer: StageTimer = NO_TIMER, into: np.ndarray | None = None) -> Found:
     """The faces the side bands show, masked by their boxes and dilated as the options ask, split at the
-    face threshold into detections and weak ones (down to ``weak_factor`` × the threshold)."""
+    face threshold into detections and weak ones (down to ``weak_factor`` × the threshold); ``into``:
+    see ``band_boxes``."""
     if "faces" not in opts.classes:
         return [], []
     h, w = rgb.shape[:2]
     with timer.stage("edges"):
         low = opts.face_threshold * weak_factor
         boxes = band_boxes(lambda image, size: models.face_detector.detect_many([image], low, size)[0],
-                           rgb, models.face_work_size)
+                           rgb, models.face_work_size, into=into)
         found = []
         for b in boxes:
             x1, y1, x2, y2 = clip_box(tuple(b[:4]), w, h)

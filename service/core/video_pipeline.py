@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from service.core.detections import Found
-from service.core.edge_bands import edge_faces
+from service.core.edge_bands import EdgeBands
 from service.core.masks import apply_ignore, grow, region_detections
 from service.core.motion import CameraMotion
 from service.core.options import Options
@@ -147,7 +147,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     batcher = FrameBatcher(lambda frames: frame_detections_many(models, frames, opts, timer), prop,
                            vopts.stride, models.frame_batch, timer,
                            (lambda rgb: look(models, rgb, opts, timer)) if vopts.second_look else None,
-                           lambda rgb: edge_faces(models, rgb, opts, WEAK_FACTOR, timer), vopts.edge_every)
+                           EdgeBands(models, opts, WEAK_FACTOR, timer), vopts.edge_every)
 
     def process(t: int, rgb: np.ndarray, camera) -> Iterator[tuple[int, np.ndarray]]:
         return finish(batcher.push(t, rgb, camera))

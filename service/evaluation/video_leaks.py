@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from service.core.edge_bands import edge_faces
+from service.core.edge_bands import EdgeBands
 from service.core.masks import grow, paint
 from service.core.motion import CameraMotion
 from service.core.options import Options
@@ -199,12 +199,12 @@ def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, Clip
         truth: dict[int, list[np.ndarray]] = {}
         done = []
         motion = CameraMotion() if camera and not per_frame else None
+        bands = EdgeBands(models, o, WEAK_FACTOR)
         for t, (frame, masks) in enumerate(render_clip(rgb, record, cls, spec)):
             truth[t] = masks
             moved = motion.step(frame) if motion else None
             if t % stride and edge_every and t % edge_every == 0 and not per_frame:
-                done += prop.push(t, None, *edge_faces(models, frame, o, WEAK_FACTOR), camera=moved,
-                                  partial=True)
+                done += prop.push(t, None, *bands(frame), camera=moved, partial=True)
             elif t % stride:
                 done += prop.push(t, None, None, camera=moved)
             elif not per_frame:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from service.core.edge_bands import band_boxes, edge_faces
+from service.core.edge_bands import band_boxes, band_columns, edge_faces
 from service.core.masks import paint
 from service.core.options import Options
 from tests.conftest import FIXTURES, fixture_faces
@@ -57,3 +57,19 @@ def test_a_face_the_left_edge_cuts_is_found_and_covered(fast_models, visible):
     truth[y1:y2, :x2 - cut] = True
     assert (paint(found, (720, 1280)) & truth).sum() >= 0.8 * truth.sum()  # the leak metric's bar
     assert edge_faces(fast_models, frame, Options(classes=("plates",)), 0.5) == ([], [])
+
+
+def test_the_band_image_is_the_mirrored_bands_and_is_built_in_the_buffer_given():
+    """The gathered band image equals each band mirrored outward by OpenCV's reflection; a buffer of its
+    shape is filled, not replaced."""
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (40, 100, 3), np.uint8)
+    cols, band, pad = band_columns(40, 100, share=0.2, mirror=0.1)
+    expected = np.concatenate([cv2.copyMakeBorder(frame[:, :band], 0, 0, pad, 0, cv2.BORDER_REFLECT_101),
+                               cv2.copyMakeBorder(frame[:, 100 - band:], 0, 0, 0, pad, cv2.BORDER_REFLECT_101)],
+                              axis=1)
+    seen = []
+    into = np.zeros(expected.shape, np.uint8)
+    band_boxes(lambda image, size: seen.append(image) or np.zeros((0, 5), np.float32), frame, 100, 0.2, 0.1,
+               into=into)
+    assert seen[0] is into and np.array_equal(into, expected)

@@ -64,10 +64,10 @@ def test_the_band_image_is_the_mirrored_bands_and_is_built_in_the_buffer_given()
     shape is filled, not replaced."""
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (40, 100, 3), np.uint8)
-    cols, band, pad = band_columns(40, 100, share=0.2, mirror=0.1)
-    expected = np.concatenate([cv2.copyMakeBorder(frame[:, :band], 0, 0, pad, 0, cv2.BORDER_REFLECT_101),
-                               cv2.copyMakeBorder(frame[:, 100 - band:], 0, 0, 0, pad, cv2.BORDER_REFLECT_101)],
-                              axis=1)
+    _, band, pad = band_columns(40, 100, share=0.2, mirror=0.1)
+    reflect = cv2.BORDER_REFLECT_101
+    expected = np.concatenate([cv2.copyMakeBorder(frame[:, :band], 0, 0, pad, 0, reflect),
+                               cv2.copyMakeBorder(frame[:, 100 - band:], 0, 0, 0, pad, reflect)], axis=1)
     seen = []
     into = np.zeros(expected.shape, np.uint8)
     band_boxes(lambda image, size: seen.append(image) or np.zeros((0, 5), np.float32), frame, 100, 0.2, 0.1,

@@ -43,6 +43,14 @@ class Engine:
         return self.run(normalise(images, mean, std))
 
 
+CPU_MAX_BATCH = 4
+"""On the CPU, ONNX Runtime runs larger batches in chunks of this many. Its memory arena keeps the most
+any run has needed, in blocks it never gives back, so the largest batch a video happens to bring (a
+second look at 14 tracks at once, minute 7 of a 10-minute clip) raised the peak for good: +32 MB. In
+chunks, the arena's high-water mark is reached in the first seconds; one batch gains no speed on the
+CPU (docs/benchmarks.md, session 15)."""
+
+
 class OnnxEngine(Engine):
     def __init__(self, model: str | bytes, runtime: Runtime) -> None:
         import onnxruntime as ort
@@ -61,12 +69,17 @@ class OnnxEngine(Engine):
         self.session = ort.InferenceSession(model, opts, providers=providers)
         self.source = model if isinstance(model, str) else "<in-memory graph>"
         self.input = self.session.get_inputs()[0].name
+        self.max_batch = CPU_MAX_BATCH if runtime.device == "cpu" else 1 << 30
 
     def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every output (batch first) for ``batch``, run in chunks of at most ``max_batch``."""
+        x = np.ascontiguousarray(batch, np.float32)
         try:
-            return self.session.run(None, {self.input: np.ascontiguousarray(batch, np.float32)})
+            parts = [self.session.run(None, {self.input: x[i:i + self.max_batch]})
+                     for i in range(0, max(1, len(x)), self.max_batch)]
         except Exception as exc:
             raise ModelError() from exc
+        return parts[0] if len(parts) == 1 else [np.concatenate(out) for out in zip(*parts, strict=True)]
 
 
 class TorchEngine(Engine):

@@ -1,4 +1,4 @@
-"""Process memory settings: glibc malloc arenas (each thread that allocates may get its own)."""
+"""Process memory: glibc malloc arenas (each thread that allocates may get its own), and peak RSS."""
 
 from __future__ import annotations
 
@@ -24,3 +24,27 @@ def limit_malloc_arenas(count: int) -> bool:
         return bool(libc.mallopt(M_ARENA_MAX, count))
     except (OSError, AttributeError):
         return False
+
+
+def reset_peak_rss() -> bool:
+    """Start a new peak-RSS window (Linux: ``/proc/self/clear_refs``); False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS (MB) since the process started or ``reset_peak_rss`` (VmHWM; ru_maxrss without /proc)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

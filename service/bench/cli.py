@@ -107,6 +107,7 @@ def _bench_video(args: argparse.Namespace) -> int:
     for row in v["rows"]:
         stages = " ".join(f"{k}={v}" for k, v in row.get("stages_ms_per_frame", {}).items())
         print(f"  {row['what']:<40} {row['fps']:>7} fps  {row.get('vs_ceiling', '')}"
+              + (f" | peak RSS {row['peak_rss_mb']} MB" if "peak_rss_mb" in row else "")
               + (f" | ms/frame {stages}" if stages else ""))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

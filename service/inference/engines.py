@@ -32,6 +32,8 @@ def normalise(images: np.ndarray, mean: Sequence[float], std: Sequence[float]) -
 class Engine:
     """Runs a model on a batch. Subclasses implement ``run_all`` (float32 NCHW in, every output out)."""
 
+    precision = "fp32"  # what it computes in, as /readyz reports it
+
     def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
         raise NotImplementedError
 
@@ -52,7 +54,7 @@ CPU (docs/benchmarks.md, session 15)."""
 
 
 class OnnxEngine(Engine):
-    def __init__(self, model: str | bytes, runtime: Runtime) -> None:
+    def __init__(self, model: str | bytes, runtime: Runtime, precision: str = "") -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -68,6 +70,7 @@ class OnnxEngine(Engine):
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(model, opts, providers=providers)
         self.source = model if isinstance(model, str) else "<in-memory graph>"
+        self.precision = precision or ("int8" if self.source.endswith(".int8.onnx") else "fp32")
         self.input = self.session.get_inputs()[0].name
         self.max_batch = CPU_MAX_BATCH if runtime.device == "cpu" else 1 << 30
 
@@ -108,6 +111,7 @@ class TorchEngine(Engine):
             torch.set_num_threads(runtime.threads)
             self.device = torch.device("cpu")
         self.model = module
+        self.precision = "fp16" if self.cuda and not fast else "fp32"
         self.runner = GraphRunner(module) if self.cuda and fast else None
         self.lock = threading.Lock()  # a graph's buffers are shared by every caller
 
@@ -148,9 +152,13 @@ class TorchEngine(Engine):
 
 
 def _onnx_dir(model_dir: Path, runtime: Runtime) -> Engine:
+    from service.inference.model_files import read_config
+    from service.inference.precision import serve_int8
+
     path = Path(model_dir) / ONNX
-    if runtime.int8 and (Path(model_dir) / INT8_ONNX).is_file():
-        path = Path(model_dir) / INT8_ONNX
+    int8 = Path(model_dir) / INT8_ONNX
+    if runtime.int8 and serve_int8(Path(model_dir).name, int8, read_config(model_dir).get("int8")):
+        path = int8
     if not path.is_file():
         raise ConfigurationError(f"ONNX export missing: {path}")
     return OnnxEngine(str(path), runtime)
@@ -161,7 +169,8 @@ def _torch_dir(model_dir: Path, runtime: Runtime) -> Engine:
 
 
 def _onnx_graph(graph: onnx.ModelProto, runtime: Runtime) -> Engine:
-    return OnnxEngine(graph.SerializeToString(), runtime)
+    quantized = any(n.op_type == "DequantizeLinear" for n in graph.graph.node)
+    return OnnxEngine(graph.SerializeToString(), runtime, "int8" if quantized else "fp32")
 
 
 def _torch_graph(graph: onnx.ModelProto, runtime: Runtime) -> Engine:

@@ -90,8 +90,12 @@ class CenterFace:
                  int8: Path | None = None) -> None:
         import onnx
 
+        from service.inference.model_files import read_config
+        from service.inference.precision import serve_int8
+
         runtime = runtime or Runtime("cpu", "onnx")
-        if runtime.int8 and int8 is not None and Path(int8).is_file():
+        if (runtime.int8 and int8 is not None and Path(int8).is_file()
+                and serve_int8("face-detector", Path(int8), read_config(Path(int8).parent).get("int8"))):
             model = onnx.load(str(int8))
             self.source = Path(int8)
         else:

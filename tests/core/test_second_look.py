@@ -1,4 +1,6 @@
-"""The zoomed second look with the committed models: small objects the full-frame pass at 640 misses."""
+"""The zoomed second look with the committed models: small objects found where a track expects them.
+
+Nothing here asserts that the full-frame pass misses an object: a better model may find them all."""
 
 import itertools
 
@@ -42,14 +44,13 @@ def _wanted(cls: str, box, margin: float = 15.0):
 
 
 def test_small_faces_are_found_where_a_track_expects_them(fast_models):
-    """Faces 11–14 px wide in a 720p frame: the full-frame pass at 640 misses some of the three; the
+    """Faces 11–14 px wide in a 720p frame (small enough for the full-frame pass at 640 to miss): the
     second look, asked around each, masks the middle of every one."""
     name = "street_faces_809.jpg"
     rgb = np.asarray(Image.open(FIXTURES / name).convert("RGB"))
     frame, s, (ox, oy) = _pasted(rgb, 0.25)
     boxes = [(x1 * s + ox, y1 * s + oy, x2 * s + ox, y2 * s + oy) for x1, y1, x2, y2 in fixture_faces()[name]]
     opts = Options(classes=("faces",))
-    assert len(detect(fast_models, frame, opts)) < len(boxes)
     found = look(fast_models, frame, opts)([_wanted("faces", b) for b in boxes], [])
     assert all(d is not None for d in found)
     mask = paint(found, FRAME)
@@ -72,12 +73,11 @@ def test_nothing_is_found_on_an_empty_picture_or_where_a_sighting_is_taken(fast_
 
 @pytest.mark.data
 def test_small_plates_the_full_frame_pass_misses_are_covered(fast_models):
-    """UC3M test plates shrunk to 11–32 px in a 720p frame: the full-frame pass at 640 covers few of
-    them; the second look covers at least 80 % of each."""
+    """UC3M test plates shrunk to 11–32 px in a 720p frame (where the full-frame pass at 640 struggles):
+    the second look covers at least 80 % of each, and never less than the full-frame pass did."""
     records = [r for r in select(load_records(need_shared_data() / "plates_uc3m_lp_320"), "test")
                if r.plates][:6]
     opts = Options(classes=("plates",))
-    missed = 0
     for r in records:
         frame, s, (ox, oy) = _pasted(decode(r.image.read_bytes(), 1 << 31).rgb, 0.3)
         full = paint(detect(fast_models, frame, opts), FRAME)
@@ -86,11 +86,11 @@ def test_small_plates_the_full_frame_pass_misses_are_covered(fast_models):
             truth = np.zeros(FRAME, bool)
             truth[oy:oy + small.shape[0], ox:ox + small.shape[1]] = small
             ys, xs = np.nonzero(truth)
-            missed += (full & truth).sum() < 0.8 * truth.sum()
             found = look(fast_models, frame, opts)(
                 [_wanted("plates", (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))], [])
-            assert (paint([d for d in found if d], FRAME) & truth).sum() >= 0.8 * truth.sum(), r.image.name
-    assert missed >= 4
+            covered = (paint([d for d in found if d], FRAME) & truth).sum()
+            assert covered >= 0.8 * truth.sum(), r.image.name
+            assert covered >= 0.8 * (full & truth).sum(), r.image.name
 
 
 def test_windows_tile_a_wide_search_box_with_overlap():

@@ -65,6 +65,10 @@ def _bench_images(args: argparse.Namespace) -> int:
                 e2e, ceiling = row["end_to_end"], row["ceiling_decode_encode"]["p50_ms"]
                 print(f"{engine:>5} {row['backend']:>13} {row['input']:<26} p50={e2e['p50_ms']} ms "
                       f"p95={e2e['p95_ms']} ms ceiling={ceiling} ms | {stages}")
+            if len(block["rows"]) > 1:
+                pooled = block["pooled"]
+                print(f"{engine:>5} {pooled['backend']:>13} {pooled['inputs']} inputs pooled: "
+                      f"p50={pooled['end_to_end']['p50_ms']} ms p95={pooled['end_to_end']['p95_ms']} ms")
             print(f"peak RSS {block['peak_rss_mb']} MB, peak GPU {block['peak_gpu_mb']} MB")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -28,6 +28,7 @@ class ClassTally:
     outside: int = 0
     pixels: int = 0
     instance_ious: list[float] = field(default_factory=list)
+    served_ious: list[float] = field(default_factory=list)
 
     def add_objects(self, gts: list[np.ndarray], sizes: list[float], final: np.ndarray) -> None:
         for g, s in zip(gts, sizes, strict=True):
@@ -56,6 +57,18 @@ class ClassTally:
                     best = max(best, inter / (area + int(d.mask.sum()) - inter))
             self.instance_ious.append(best)
 
+    def add_served(self, gts: list[np.ndarray], final: np.ndarray) -> None:
+        """Per ground-truth object: IoU with the parts of the final (grown) mask that touch it, so shape
+        (``instance_iou``, at zero dilation) and safety margin are seen apart."""
+        if not gts:
+            return
+        count, labels = cv2.connectedComponents(final.astype(np.uint8), connectivity=8)
+        for g in gts:
+            touched = np.unique(labels[g & final])
+            part = np.isin(labels, touched[touched > 0]) if count > 1 else np.zeros_like(g)
+            inter = int((g & part).sum())
+            self.served_ious.append(inter / max(1, int((g | part).sum())))
+
     def add_over(self, final: np.ndarray, grown_gt: np.ndarray) -> None:
         self.outside += int((final & ~grown_gt).sum())
         self.pixels += final.size
@@ -77,6 +90,8 @@ class ClassTally:
             out["fn_rate"] = round(1 - self.inter / max(1, self.gt_pixels), 4)
         if self.instance_ious:
             out["instance_iou"] = round(float(np.mean(self.instance_ious)), 4)
+        if self.served_ious:
+            out["instance_iou_served"] = round(float(np.mean(self.served_ious)), 4)
         out["over_redaction"] = round(self.outside / max(1, self.pixels), 5)
         return out
 

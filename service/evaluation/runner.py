@@ -119,6 +119,7 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
             if shaped and gts:
                 tally.add_pixels(np.logical_or.reduce(gts), raw)
                 tally.add_instances(gts, dets)
+                tally.add_served(gts, final)
             tally.add_over(final, enlarge(gts, sizes, raw.shape))
     ms = np.array(times) * 1000 if times else np.zeros(1)
     per_class = {c: {**t.summary(), **cocos[c].result()} for c, t in tallies.items()}

@@ -14,6 +14,15 @@ def test_image_bench_reports_every_stage_and_the_ceiling(tiny_models):
     assert out["peak_rss_mb"] > 0
 
 
+def test_a_folder_of_photos_gets_one_latency_over_all_of_them(tiny_models):
+    inputs = [("a.jpg", synthetic_jpeg(320, 180)), ("b.jpg", synthetic_jpeg(160, 120))]
+    out = bench_images(tiny_models, inputs, Options(), runs=2, max_pixels=1 << 24)
+    pooled = out["pooled"]
+    assert pooled["inputs"] == 2 and set(pooled["stages"]) == set(STAGES)
+    slowest = max(r["end_to_end"]["p95_ms"] for r in out["rows"])
+    assert 0 < pooled["end_to_end"]["p50_ms"] <= slowest
+
+
 def test_synthetic_media_is_deterministic(tmp_path):
     assert synthetic_jpeg(320, 180) == synthetic_jpeg(320, 180)
     clip = synthetic_clip(tmp_path / "c.mp4", 320, 180, seconds=1.0)

@@ -40,6 +40,19 @@ def test_instance_iou_ignores_unlabelled_finds_and_scores_misses_as_zero():
     assert abs(t.summary()["instance_iou"] - (200 / 240) / 2) < 1e-3
 
 
+def test_served_iou_takes_the_grown_parts_touching_each_object():
+    gt_a = np.zeros((100, 100), bool)
+    gt_a[10:20, 10:30] = True  # 200 px
+    gt_b = np.zeros((100, 100), bool)
+    gt_b[60:70, 60:80] = True  # not covered at all
+    final = np.zeros((100, 100), bool)
+    final[8:22, 8:32] = True  # gt_a grown by 2 px: 336 px
+    final[40:50, 40:50] = True  # an unlabelled find: not counted against either
+    t = ClassTally()
+    t.add_served([gt_a, gt_b], final)
+    assert abs(t.summary()["instance_iou_served"] - (200 / 336) / 2) < 1e-3
+
+
 def test_over_redaction_counts_only_far_pixels():
     gt = np.zeros((100, 100), bool)
     gt[40:60, 40:60] = True

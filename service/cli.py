@@ -138,11 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(t)
     t.set_defaults(func=_train)
     from service.bench.cli import add_bench
-    from service.evaluation.cli import add_evaluate, add_evaluate_video
+    from service.evaluation.cli import (
+        add_evaluate,
+        add_evaluate_negatives,
+        add_evaluate_verifier,
+        add_evaluate_video,
+    )
     from service.training.quantize import add_quantize
 
     add_evaluate(sub)
     add_evaluate_video(sub)
+    add_evaluate_negatives(sub)
+    add_evaluate_verifier(sub)
     add_bench(sub)
     add_quantize(sub)
     return parser

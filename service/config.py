@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     callback_hosts: tuple[str, ...] = ()
     webhook_secret: SecretStr | None = None
 
-    def load_models(self, backends: tuple[str, ...] | None = None) -> ModelSet:
-        """Every configured (or the given) backend, loaded once; any missing file fails here."""
+    def load_models(self, backends: tuple[str, ...] | None = None, plate_verifier: bool = True) -> ModelSet:
+        """Every configured (or the given) backend, loaded once; any missing file fails here.
+        ``plate_verifier=False`` only for evaluation (the ablation)."""
         from service.inference.devices import resolve
         from service.inference.registry import load_models
         from service.memory import limit_malloc_arenas
@@ -65,7 +66,7 @@ class Settings(BaseSettings):
         return load_models(self.models_dir, backends or self.backends,
                            resolve(self.device, self.engine, self.threads, self.int8),
                            self.face_work_size, self.plate_work_size, self.frame_batch, self.face_finder,
-                           self.face_finder_work_size)
+                           self.face_finder_work_size, plate_verifier)
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(max_seconds=self.max_video_seconds, max_pixels=self.max_video_pixels)

@@ -51,7 +51,24 @@ def tiny_models_dir(tmp_path_factory) -> Path:
     torch.nn.init.zeros_(head.weight)
     torch.nn.init.constant_(head.bias, -20.0)
     save_model_dir(finder, cfg, root / "face-finder")
+    save_model_dir(tiny_verifier(20.0), tiny_verifier_config(), root / "plate-verifier")
     return root
+
+
+def tiny_verifier_config() -> dict:
+    return {"role": "plate-verifier", "architecture": "classifier", "encoder": "mobilenet_v2",
+            "threshold": 0.5,
+            "mean": MEAN, "std": STD, "input_size": 64, "context": 2.0}
+
+
+def tiny_verifier(bias: float):
+    """An untrained plate verifier that accepts (bias > 0) or refuses (bias < 0) every proposal."""
+    import torch
+
+    model = build_model(tiny_verifier_config()).eval()
+    torch.nn.init.zeros_(model.head[1].weight)
+    torch.nn.init.constant_(model.head[1].bias, bias)
+    return model
 
 
 @pytest.fixture(scope="session")

@@ -78,4 +78,4 @@ def healthz() -> dict[str, str]:
 def readyz(runtime: RuntimeDep) -> dict[str, Any]:
     rt = runtime.models.runtime
     return {"status": "ready", "backends": sorted(runtime.models.backends), "device": rt.device,
-            "engine": rt.engine}
+            "engine": rt.engine, "precision": runtime.models.precisions()}

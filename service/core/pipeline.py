@@ -43,6 +43,8 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
         with timer.stage("segment"):
             plates = backend.plates.find_many(frames, opts.plate_threshold, models.plate_work_size)
             for out, rgb, dets in zip(found, frames, plates, strict=True):
+                if models.plate_verifier is not None:
+                    dets = models.plate_verifier.keep(rgb, dets)
                 out += backend.plate_shapes.refine(rgb, dets)
     return found
 

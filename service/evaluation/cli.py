@@ -21,6 +21,8 @@ def add_evaluate(sub) -> None:
     p.add_argument("--dilation-px", type=int)
     p.add_argument("--plate-threshold", type=float)
     p.add_argument("--face-threshold", type=float)
+    p.add_argument("--no-plate-verifier", dest="plate_verifier", action="store_false",
+                   help="plates: keep every proposal of the finder (the ablation)")
     p.set_defaults(func=_evaluate)
 
 
@@ -30,11 +32,83 @@ def _evaluate(args: argparse.Namespace) -> int:
     from service.evaluation.runner import evaluate
 
     settings = Settings()
-    models = settings.load_models((args.backend,))
+    models = settings.load_models((args.backend,), args.plate_verifier)
     overrides = {k: v for k in ("dilation_pct", "dilation_px", "plate_threshold", "face_threshold")
                  if (v := getattr(args, k)) is not None}
     opts = Options(backend=args.backend, **overrides)
     result = evaluate(models, args.dataset, args.part, opts, args.method, args.limit)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+def add_evaluate_negatives(sub) -> None:
+    p = sub.add_parser("evaluate-negatives",
+                       help="over-redaction on images without the class: documents, screens, photos")
+    p.add_argument("--data", type=Path, default=Path("../shared/data"),
+                   help="root of the annotated sets (their held-out parts join the suite if present)")
+    p.add_argument("--per-kind", type=int, default=25, help="rendered images per rendered kind")
+    p.add_argument("--limit", type=int, default=0, help="at most this many images per real set (0: all)")
+    p.add_argument("--backend", default="unet")
+    p.add_argument("--classes", default="plates,faces")
+    p.add_argument("--plate-threshold", type=float)
+    p.add_argument("--face-threshold", type=float)
+    p.add_argument("--no-plate-verifier", dest="plate_verifier", action="store_false",
+                   help="plates: keep every proposal of the finder (the ablation)")
+    p.add_argument("--json", type=Path)
+    p.set_defaults(func=_evaluate_negatives)
+
+
+def _evaluate_negatives(args: argparse.Namespace) -> int:
+    from service.config import Settings
+    from service.core.options import Options
+    from service.evaluation.negative_suite import negative_suite
+
+    classes = tuple(args.classes.split(","))
+    if not classes or set(classes) - {"plates", "faces"} or args.per_kind < 0 or args.limit < 0:
+        raise SystemExit("--classes takes plates, faces or both; --per-kind and --limit 0 or more")
+    models = Settings().load_models((args.backend,), args.plate_verifier)
+    overrides = {k: v for k in ("plate_threshold", "face_threshold") if (v := getattr(args, k)) is not None}
+    result = negative_suite(models, Options(backend=args.backend, **overrides),
+                            args.data if args.data.is_dir() else None, args.per_kind, args.limit, classes)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+def add_evaluate_verifier(sub) -> None:
+    p = sub.add_parser("evaluate-verifier",
+                       help="the plate verifier's threshold trade-off: held-out plates, plate-free scenes")
+    p.add_argument("--data", type=Path, default=Path("../shared/data"))
+    p.add_argument("--backend", default="unet")
+    p.add_argument("--per-kind", type=int, default=15, help="rendered plate-free scenes per kind")
+    p.add_argument("--plate-threshold", type=float, default=0.3, help="the finder's threshold")
+    p.add_argument("--json", type=Path)
+    p.set_defaults(func=_evaluate_verifier)
+
+
+def _evaluate_verifier(args: argparse.Namespace) -> int:
+    from service.config import Settings
+    from service.evaluation.verifier_threshold import (
+        choice_scenes,
+        held_out_plates,
+        negative_scores,
+        plate_scores,
+        trade_off,
+    )
+
+    models = Settings().load_models((args.backend,))
+    positives = plate_scores(models, args.backend, held_out_plates(args.data), args.plate_threshold)
+    negatives = negative_scores(models, args.backend, choice_scenes(args.data, args.per_kind),
+                                args.plate_threshold)
+    result = {"backend": args.backend, "plate_threshold": args.plate_threshold,
+              "plates": len(positives), "plates_found": int(sum(s >= 0 for s in positives)),
+              "negative_images": len(negatives), "served_threshold": models.plate_verifier.threshold,
+              "trade_off": trade_off(positives, negatives)}
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

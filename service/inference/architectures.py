@@ -31,9 +31,30 @@ def _deeplabv3plus(cfg: dict[str, Any]) -> nn.Module:
     )
 
 
+class CropClassifier(nn.Module):
+    """An smp encoder, global average pooling and one logit: is the crop what the role looks for?
+
+    Built like the segmenters (``model.encoder`` takes the same offline ImageNet start) so one training
+    loop, export and engine serve it; its output is (N, 1).
+    """
+
+    def __init__(self, encoder: str) -> None:
+        super().__init__()
+        self.encoder = smp.encoders.get_encoder(encoder, in_channels=3, depth=5, weights=None)
+        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(self.encoder.out_channels[-1], 1))
+
+    def forward(self, x):
+        return self.head(self.encoder(x)[-1].mean(dim=(2, 3)))
+
+
+def _classifier(cfg: dict[str, Any]) -> nn.Module:
+    return CropClassifier(cfg["encoder"])
+
+
 ARCHITECTURES: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
     "unet": _unet,
     "deeplabv3plus": _deeplabv3plus,
+    "classifier": _classifier,
 }
 
 

@@ -1,5 +1,5 @@
-"""The loaded model set: the face detector and face finder plus, per backend, a face refiner, a plate
-finder and shaper.
+"""The loaded model set: the face detector, face finder and plate verifier plus, per backend, a face
+refiner, a plate finder and shaper.
 
 Backends are looked up by name (``models/<role>-<backend>/``); nothing branches on the architecture.
 """
@@ -14,6 +14,7 @@ from service.inference.devices import Runtime
 from service.inference.engines import make_engine
 from service.inference.face_detector import CenterFace
 from service.inference.model_files import FACE_DETECTOR_INT8, read_config
+from service.inference.plate_check import PlateVerifier
 from service.inference.segmenters import FaceFinder, FaceRefiner, PlateFinder, PlateShaper
 
 BACKENDS = ("unet", "deeplabv3plus")
@@ -38,6 +39,19 @@ class ModelSet:
     face_finder: FaceFinder | None = None  # second face proposal source (``models/face-finder``)
     face_finder_work_size: int | None = None  # None: the finder's own ``work_size``
     frame_batch: int = 1  # video frames detected per model run (batches feed a GPU)
+    plate_verifier: PlateVerifier | None = None  # second opinion on plate proposals (models/plate-verifier)
+
+    def precisions(self) -> dict[str, str]:
+        """Model → what it computes in here (int8, fp32, fp16): int8 only where exact on this CPU."""
+        out = {"face-detector": self.face_detector.engine.precision}
+        if self.face_finder is not None:
+            out[FACE_FINDER] = self.face_finder.engine.precision
+        if self.plate_verifier is not None:
+            out[PLATE_VERIFIER] = self.plate_verifier.engine.precision
+        for name, backend in self.backends.items():
+            for field_name, (role, _) in ROLES.items():
+                out[f"{role}-{name}"] = getattr(backend, field_name).engine.precision
+        return out
 
     def backend(self, name: str) -> Backend:
         if name not in self.backends:
@@ -51,6 +65,7 @@ ROLES = {"faces": ("faces", FaceRefiner), "plates": ("plates", PlateFinder),
 
 
 FACE_FINDER = "face-finder"
+PLATE_VERIFIER = "plate-verifier"
 
 
 def load_role(model_dir: Path, role: str, cls, runtime: Runtime):
@@ -68,9 +83,9 @@ def load_backend(models_dir: Path, name: str, runtime: Runtime) -> Backend:
 def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime: Runtime | None = None,
                 face_work_size: int = 960, plate_work_size: int | None = None,
                 frame_batch: int | None = None, face_finder: bool = True,
-                face_finder_work_size: int | None = None) -> ModelSet:
-    """Load every requested backend (and the face finder unless turned off) or fail: a missing model is
-    a start-up error, never a silent skip."""
+                face_finder_work_size: int | None = None, plate_verifier: bool = True) -> ModelSet:
+    """Load every requested backend (and the face finder and plate verifier unless turned off) or fail:
+    a missing model is a start-up error, never a silent skip."""
     models_dir = Path(models_dir)
     runtime = runtime or Runtime("cpu", "onnx")
     return ModelSet(
@@ -83,4 +98,6 @@ def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime:
         face_finder=load_role(models_dir / FACE_FINDER, FACE_FINDER, FaceFinder, runtime) if face_finder
         else None,
         face_finder_work_size=face_finder_work_size,
+        plate_verifier=load_role(models_dir / PLATE_VERIFIER, PLATE_VERIFIER, PlateVerifier, runtime)
+        if plate_verifier else None,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from service.datasets import Record
 from service.inference.devices import Runtime
@@ -31,5 +32,17 @@ def mine_false_positives(
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         hits = finder.find(rgb, threshold)
         if hits:
+            found[i] = [d.box for d in hits]
+    return found
+
+
+def mine_images(model_dir: Path, images: list[np.ndarray], threshold: float = 0.2, threads: int = 1
+                ) -> dict[int, list[tuple[int, int, int, int]]]:
+    """``mine_false_positives`` on images in memory (rendered scenes among them)."""
+    finder = PlateFinder(make_engine(Runtime("cpu", "onnx", threads), Path(model_dir)),
+                         read_config(Path(model_dir)))
+    found = {}
+    for i, rgb in enumerate(images):
+        if hits := finder.find(rgb, threshold):
             found[i] = [d.box for d in hits]
     return found

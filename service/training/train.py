@@ -97,8 +97,82 @@ def _face_finder_sampler(args: argparse.Namespace, data: Path, size: int):
         "ellipse targets inscribed in the boxes)"]
 
 
+def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
+    from service.datasets import DEV_HOLDOUT_EVERY, is_holdout
+    from service.negatives import KINDS, render
+    from service.training.check_sampler import PlateCheckSampler
+    from service.training.mining import mine_images
+
+    # UC3M-LP has no dev split: one train image in five (by name hash) is held back to choose the threshold
+    uc3m = [r for r in select(load_records(data / "plates_uc3m_lp_320"), "train")
+            if not is_holdout(r, DEV_HOLDOUT_EVERY)]
+    plates = uc3m + select(load_records(data / "plates_openalpr"), "train")
+    people = [r.image for name in ("faces_fmd_train", "faces_fasseg")
+              for r in select(load_records(data / name), "train")]
+    scenes = [_rgb(p) for p in people]
+    per_kind = ROLE_DEFAULTS["plate-verifier"]["rendered_per_kind"]
+    kinds = [k for k in KINDS if k not in HELD_OUT_KINDS]
+    scenes += [render(k, seed) for k in kinds for seed in range(per_kind)]
+    hard: dict = {}
+    finders = [f for f in args.hard_negatives.split(",") if f]
+    cache = Path(args.out) / "mined.json"  # mining takes longer than training: a restart reuses it
+    mined = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
+    for finder in finders:
+        key = f"{finder}:{len(scenes)}"
+        if key not in mined:
+            found = mine_images(Path(finder), scenes, threshold=0.2, threads=args.threads)
+            mined[key] = {str(i): boxes for i, boxes in found.items()}
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(mined), encoding="utf-8")
+        for i, boxes in mined[key].items():
+            hard.setdefault(int(i), []).extend(tuple(b) for b in boxes)
+    lo, hi = ROLE_DEFAULTS["plate-verifier"]["context_range"]
+    focus = _still_taken(Path(args.init), scenes, hard) if args.init else {}
+    sources = [
+        "plates_uc3m_lp_320:train minus its hash hold-out (positives: jittered plate boxes, context "
+        f"{lo}–{hi})", "plates_openalpr:train(hash) (same positives)",
+        "faces_fmd_train:train(hash), faces_fasseg:train (negative scenes)",
+        f"rendered plate-free scenes: {per_kind} each of {', '.join(kinds)} (seeds 0–{per_kind - 1}; "
+        f"{', '.join(HELD_OUT_KINDS)} held out)",
+        f"hard negatives: {sum(map(len, hard.values()))} components ≥ 0.2 of {', '.join(finders)} on "
+        f"{len(hard)} negative scenes; random plate-shaped windows of them, p=0.15"]
+    if focus:
+        sources.append(f"focus: the {sum(map(len, focus.values()))} hard negatives {args.init} scored ≥ "
+                       f"{FOCUS_SCORE}, half of the hard-negative draws")
+    return PlateCheckSampler(plates, scenes, hard, size=size, context=(lo, hi), focus=focus), sources
+
+
+FOCUS_SCORE = 0.05
+
+
+def _still_taken(verifier_dir: Path, scenes: list[np.ndarray], hard: dict) -> dict:
+    """The hard negatives the verifier being fine-tuned still scores ≥ ``FOCUS_SCORE``."""
+    from service.inference.devices import Runtime
+    from service.inference.engines import make_engine
+    from service.inference.model_files import read_config
+    from service.inference.plate_check import PlateVerifier
+
+    verifier = PlateVerifier(make_engine(Runtime("cpu", "onnx", 1), verifier_dir), read_config(verifier_dir))
+    out = {}
+    for i, boxes in hard.items():
+        scores = verifier.scores(scenes[i], [tuple(int(v) for v in b) for b in boxes])
+        if kept := [b for b, s in zip(boxes, scores, strict=True) if s >= FOCUS_SCORE]:
+            out[i] = kept
+    return out
+
+
+HELD_OUT_KINDS = ("screenshot",)
+"""Rendered kinds the verifier never trains on: the negative suite measures how it generalises."""
+
+
+def _rgb(path: Path) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
 SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler,
-            "face-finder": _face_finder_sampler}
+            "face-finder": _face_finder_sampler, "plate-verifier": _plate_verifier_sampler}
 
 
 def to_tensor(batch: list[np.ndarray], device: str = "cpu") -> torch.Tensor:
@@ -106,6 +180,12 @@ def to_tensor(batch: list[np.ndarray], device: str = "cpu") -> torch.Tensor:
     mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1)
     std = torch.tensor(STD, device=device).view(1, 3, 1, 1)
     return (x - mean) / std
+
+
+def classification_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """BCE on one logit per crop; a missed plate (a leak) weighs twice a false alarm."""
+    return F.binary_cross_entropy_with_logits(logits.reshape(target.shape), target,
+                                              pos_weight=torch.tensor(2.0, device=logits.device))
 
 
 def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -117,6 +197,10 @@ def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     denom = prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
     dice = 1 - (2 * inter + 1) / (denom + 1)
     return bce + dice.mean()
+
+
+LOSSES = {"classifier": classification_loss}
+"""Architecture → loss where it is not the segmentation loss."""
 
 
 def draw_batch(sampler, rng: np.random.Generator, batch: int, pool=None) -> list:
@@ -136,7 +220,7 @@ def train(args: argparse.Namespace) -> Path:
     sampler, sources = SAMPLERS[args.role](args, Path(args.data), size)
     cfg = {
         "role": args.role,
-        "architecture": args.arch,
+        "architecture": ROLE_DEFAULTS[args.role].get("architecture", args.arch),
         "encoder": ENCODERS[args.encoder][0],
         "input_size": size,
         "threshold": 0.5,
@@ -182,7 +266,7 @@ def train(args: argparse.Namespace) -> Path:
         y = torch.from_numpy(np.stack([s.mask for s in samples])).to(device).float().unsqueeze(1)
         with torch.autocast(device, dtype=torch.bfloat16):
             logits = model(x)
-        loss = loss_fn(logits.float(), y)
+        loss = LOSSES.get(cfg["architecture"], loss_fn)(logits.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -212,6 +296,7 @@ def train(args: argparse.Namespace) -> Path:
     model.eval().cpu()
     save_model_dir(model, cfg, out)
     ckpt.unlink(missing_ok=True)
+    (out / "mined.json").unlink(missing_ok=True)
     print(json.dumps(cfg["training"], indent=2))
     return out
 

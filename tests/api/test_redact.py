@@ -95,5 +95,8 @@ def test_health_readiness_and_docs(client):
 
     expected = ("cuda", "torch") if cuda_available() else ("cpu", "onnx")  # what device=auto resolves to
     assert (ready.json()["device"], ready.json()["engine"]) == expected
+    precision = ready.json()["precision"]  # every model, as served on this CPU
+    assert {"face-detector", "plate-verifier", "plates-unet", "faces-deeplabv3plus"} <= set(precision)
+    assert set(precision.values()) <= {"int8", "fp32", "fp16"}
     assert "/v1/redact" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200

@@ -1,0 +1,81 @@
+"""Choosing the plate verifier's threshold: what each threshold keeps of true plates and of false ones.
+
+Positives: the finder's proposals that overlap an annotated plate on held-out plate images (UC3M-LP's
+train hold-out, OpenALPR dev: never used to train the verifier). A plate is kept at threshold t when one
+of its proposals scores at least t. Negatives: the finder's proposals on plate-free scenes rendered
+with seeds neither training nor the negative suite use, and on Face-Mask-Detection dev. The threshold
+is chosen for recall first: the highest that keeps (almost) every held-out plate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from service.datasets import DEV_HOLDOUT_EVERY, Record, is_holdout, load_records, select
+from service.inference.registry import ModelSet
+from service.media.images import decode
+from service.negatives import KINDS, render
+
+CHOICE_SEED = 500_000
+"""Rendered scenes for the choice use seeds from here (training: below 1000; negative suite: 1 000 000+)."""
+THRESHOLDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def held_out_plates(data: Path) -> list[Record]:
+    uc3m = [r for r in select(load_records(data / "plates_uc3m_lp_320"), "train")
+            if is_holdout(r, DEV_HOLDOUT_EVERY)]
+    return [r for r in uc3m + select(load_records(data / "plates_openalpr"), "dev") if r.plates]
+
+
+def _overlaps(box: tuple[int, int, int, int], quad: np.ndarray) -> bool:
+    (qx1, qy1), (qx2, qy2) = quad.min(axis=0), quad.max(axis=0)
+    return box[0] < qx2 and qx1 < box[2] and box[1] < qy2 and qy1 < box[3]
+
+
+def plate_scores(models: ModelSet, backend: str, records: list[Record], threshold: float) -> list[float]:
+    """Per annotated plate: the best verifier score among the finder's proposals overlapping it (0 where
+    the finder proposed nothing there: the verifier cannot lose what was never found)."""
+    finder, verifier = models.backend(backend).plates, models.plate_verifier
+    out = []
+    for r in records:
+        rgb = decode(r.image.read_bytes(), 1 << 31).rgb
+        found = finder.find(rgb, threshold, models.plate_work_size)
+        scores = verifier.scores(rgb, [d.box for d in found])
+        for quad in r.plates:
+            hits = [s for d, s in zip(found, scores, strict=True) if _overlaps(d.box, quad)]
+            out.append(float(max(hits)) if hits else -1.0)
+    return out
+
+
+def negative_scores(models: ModelSet, backend: str, images, threshold: float) -> list[list[float]]:
+    """Per plate-free image: the verifier score of every finder proposal on it."""
+    finder, verifier = models.backend(backend).plates, models.plate_verifier
+    out = []
+    for rgb in images:
+        found = finder.find(rgb, threshold, models.plate_work_size)
+        out.append(verifier.scores(rgb, [d.box for d in found]).tolist())
+    return out
+
+
+def choice_scenes(data: Path, per_kind: int):
+    for kind in KINDS:
+        for i in range(per_kind):
+            yield render(kind, CHOICE_SEED + i)
+    for r in select(load_records(data / "faces_fmd_train"), "dev"):
+        yield decode(r.image.read_bytes(), 1 << 31).rgb
+
+
+def trade_off(positives: list[float], negatives: list[list[float]]) -> list[dict]:
+    """Per threshold: share of found plates kept, share of plate-free images left with a proposal."""
+    found = [s for s in positives if s >= 0]
+    rows = []
+    for t in THRESHOLDS:
+        rows.append({"threshold": t,
+                     "plates_kept": round(float(np.mean([s >= t for s in found])), 4) if found else None,
+                     "plates_lost": int(sum(s < t for s in found)),
+                     "negative_images_with_a_plate": round(float(np.mean([any(s >= t for s in n)
+                                                                          for n in negatives])), 4),
+                     "negative_proposals_kept": int(sum(s >= t for n in negatives for s in n))})
+    return rows

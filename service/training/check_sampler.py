@@ -1,0 +1,86 @@
+"""Training crops for the plate verifier: a square crop around a plate proposal, labelled plate or not.
+
+Positives are annotated plates, each box jittered as the finder would propose it (a fragment, a box
+bleeding into the car) and cropped at ``context`` × its long side. Negatives are where plate finders
+fired on plate-free scenes (documents, screens, posters, textures, people) and random plate-shaped
+windows of those scenes, so the verifier learns "not a plate" beyond what one finder happened to see.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from service.datasets import Record
+from service.training.augment import photometric
+from service.training.samplers import Sample, _read_rgb, _warp, seen_smaller
+
+Box = tuple[float, float, float, float]
+
+
+class PlateCheckSampler:
+    def __init__(self, plates: list[Record], scenes: list[np.ndarray], hard: dict[int, list[Box]],
+                 size: int = 96, context: tuple[float, float] = (1.6, 2.6), positive_share: float = 0.5,
+                 random_share: float = 0.15, jitter: float = 0.25,
+                 focus: dict[int, list[Box]] | None = None) -> None:
+        self.size = size
+        self.context = context
+        self.jitter = jitter
+        self.items = [(_read_rgb(r.image), r.plates) for r in plates if r.plates]
+        self.scenes = scenes
+        self.hard = [(i, b) for i, boxes in hard.items() for b in boxes]
+        # the hard negatives an earlier verifier still took for plates: half of the hard draws
+        self.focus = [(i, b) for i, boxes in (focus or {}).items() for b in boxes]
+        self.positive_share = positive_share
+        self.random_share = random_share if scenes else 0.0
+
+    def draw(self, rng: np.random.Generator) -> Sample:
+        r = rng.random()
+        if r < self.positive_share or not (self.hard or self.random_share):
+            img, plates = self.items[rng.integers(len(self.items))]
+            quad = plates[rng.integers(len(plates))]
+            (x1, y1), (x2, y2) = quad.min(axis=0), quad.max(axis=0)
+            box = self._jittered((float(x1), float(y1), float(x2), float(y2)), rng)
+            label = 1
+        elif r < self.positive_share + self.random_share or not self.hard:
+            img = self.scenes[rng.integers(len(self.scenes))]
+            box = _random_box(img.shape[:2], rng)
+            label = 0
+        else:
+            pool = self.focus if self.focus and rng.random() < 0.5 else self.hard
+            i, box = pool[rng.integers(len(pool))]
+            img = self.scenes[i]
+            box = self._jittered(box, rng, 0.1)
+            label = 0
+        crop = self._crop(img, box, rng)
+        return Sample(crop, np.full((1, 1), label, np.uint8))
+
+    def _jittered(self, box: Box, rng: np.random.Generator, jitter: float | None = None) -> Box:
+        j = self.jitter if jitter is None else jitter
+        x1, y1, x2, y2 = box
+        bw, bh = max(x2 - x1, 1.0), max(y2 - y1, 1.0)
+        dx = rng.uniform(-j, j, 2) * bw
+        dy = rng.uniform(-j, j, 2) * bh
+        if rng.random() < 0.15:  # a fragment: the finder found one end of the plate
+            keep = rng.uniform(0.4, 0.7)
+            if rng.random() < 0.5:
+                x2 = x1 + bw * keep
+            else:
+                x1 = x2 - bw * keep
+        return x1 + dx[0], y1 + dy[0], max(x1 + dx[0] + 1, x2 + dx[1]), max(y1 + dy[0] + 1, y2 + dy[1])
+
+    def _crop(self, img: np.ndarray, box: Box, rng: np.random.Generator) -> np.ndarray:
+        x1, y1, x2, y2 = box
+        side = max(x2 - x1, y2 - y1, 2.0) * rng.uniform(*self.context)
+        scale = self.size / side
+        x0, y0 = ((x1 + x2) / 2 - side / 2) * scale, ((y1 + y2) / 2 - side / 2) * scale
+        crop = _warp(img, scale, x0, y0, self.size)
+        return photometric(np.ascontiguousarray(seen_smaller(crop, rng, 0.25, (0.25, 0.6))), rng)
+
+
+def _random_box(shape: tuple[int, int], rng: np.random.Generator) -> Box:
+    """A plate-shaped box (1.5–6 : 1, 10–300 px wide) anywhere in an image of ``shape``."""
+    h, w = shape
+    bw = min(float(np.exp(rng.uniform(np.log(10), np.log(300)))), w * 0.9)
+    bh = max(3.0, min(bw / rng.uniform(1.5, 6.0), h * 0.9))
+    x1, y1 = rng.uniform(0, max(1.0, w - bw)), rng.uniform(0, max(1.0, h - bh))
+    return x1, y1, x1 + bw, y1 + bh

@@ -1,0 +1,63 @@
+"""The plate verifier: a second opinion that drops plate proposals it does not take for plates."""
+
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from service.core.detections import Detection
+from service.core.options import Options
+from service.core.pipeline import detect
+from service.errors import ConfigurationError
+from service.inference.devices import Runtime
+from service.inference.engines import make_engine
+from service.inference.model_files import save_model_dir
+from service.inference.plate_check import PlateVerifier
+from service.inference.registry import load_models
+from tests.conftest import tiny_verifier, tiny_verifier_config
+
+CPU = Runtime("cpu", "onnx", 1)
+
+
+def _verifier(tmp_path, bias: float) -> PlateVerifier:
+    cfg = tiny_verifier_config()
+    save_model_dir(tiny_verifier(bias), cfg, tmp_path / "plate-verifier")
+    return PlateVerifier(make_engine(CPU, tmp_path / "plate-verifier"), cfg)
+
+
+def _plate(box=(40, 50, 90, 62)) -> Detection:
+    x1, y1, x2, y2 = box
+    return Detection("plates", 0.9, box, np.ones((y2 - y1, x2 - x1), bool))
+
+
+def test_scores_one_probability_per_proposal_and_keeps_those_over_its_threshold(tmp_path):
+    rgb = np.full((120, 160, 3), 90, np.uint8)
+    accept, refuse = _verifier(tmp_path / "a", 20.0), _verifier(tmp_path / "r", -20.0)
+    found = [_plate(), _plate((0, 0, 30, 8)), _plate((150, 110, 160, 120))]  # edges included
+    assert accept.scores(rgb, [d.box for d in found]).shape == (3,)
+    assert accept.keep(rgb, found) == found
+    assert refuse.keep(rgb, found) == []
+    assert accept.keep(rgb, []) == [] and accept.scores(rgb, []).shape == (0,)
+
+
+def test_the_pipeline_asks_the_verifier_before_shaping(tiny_models, tmp_path, monkeypatch):
+    rgb = np.random.default_rng(0).integers(0, 255, (200, 260, 3), dtype=np.uint8)
+    opts = Options(classes=("plates",))
+    backend = tiny_models.backend("unet")
+    monkeypatch.setattr(backend.plates, "find_many", lambda frames, *a: [[_plate()] for _ in frames])
+    assert len(detect(tiny_models, rgb, opts)) == 1
+    refusing = replace(tiny_models, plate_verifier=_verifier(tmp_path, -20.0))
+    assert detect(refusing, rgb, opts) == []
+    assert len(detect(replace(tiny_models, plate_verifier=None), rgb, opts)) == 1
+
+
+def test_the_plate_verifier_is_required_unless_turned_off(tmp_path, tiny_models_dir):
+    for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "face-finder"):
+        shutil.copytree(tiny_models_dir / name, tmp_path / name)
+    with pytest.raises(ConfigurationError, match="plate-verifier"):
+        load_models(tmp_path, ("unet",), CPU)
+    assert load_models(tmp_path, ("unet",), CPU, plate_verifier=False).plate_verifier is None
+    shutil.copytree(tiny_models_dir / "face-finder", tmp_path / "plate-verifier")
+    with pytest.raises(ConfigurationError, match="not a plate-verifier model"):
+        load_models(tmp_path, ("unet",), CPU)

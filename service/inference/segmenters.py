@@ -157,6 +157,10 @@ class PlateFinder(Finder):
     cls = "plates"
 
 
+MAX_PROPOSE_WIDTH = 160.0
+"""The face finder was trained on faces rescaled to 8–160 px wide at its working size."""
+
+
 class FaceFinder(Finder):
     cls = "faces"
 
@@ -166,6 +170,9 @@ class FaceFinder(Finder):
         # a part found at ``threshold`` shapes the faces it overlaps; it proposes a new face only from
         # ``propose_threshold`` (stricter: a new face costs pixels wherever it is wrong)
         self.propose_threshold = float(cfg.get("propose_threshold", self.threshold))
+        # the widest face (px at the working size) it learnt to find: wider parts, on cars, walls and
+        # posters, propose nothing on their own (a face that large is CenterFace's to find)
+        self.max_propose_width = float(cfg.get("max_propose_width", MAX_PROPOSE_WIDTH))
 
     def proposals(self, frames: list[np.ndarray], known: list[np.ndarray], work_size: int | None = None
                   ) -> list[tuple[np.ndarray, list[Detection | None]]]:
@@ -177,10 +184,12 @@ class FaceFinder(Finder):
         masks where that model only sees skin.
         """
         out = []
+        h, w = frames[0].shape[:2] if frames else (1, 1)
+        widest = self.max_propose_width * max(h, w) / (work_size or self.work_size)  # in image pixels
         for found, boxes in zip(self.find_many(frames, self.threshold, work_size), known, strict=True):
             hits = overlap_matrix([d.box for d in found], boxes)  # found part × known box
             new = [d for d, row in zip(found, hits, strict=True)
-                   if not row.any() and d.score >= self.propose_threshold]
+                   if not row.any() and d.score >= self.propose_threshold and d.box[2] - d.box[0] <= widest]
             hints = [_union([d for d, hit in zip(found, hits[:, j], strict=True) if hit])
                      for j in range(len(boxes))] + new
             rows = np.concatenate([np.asarray(boxes, np.float32).reshape(-1, 5),

@@ -169,6 +169,16 @@ def test_the_face_finder_adds_the_faces_the_detector_missed_and_shapes_the_other
     assert len(rows) == 3 and hints[0] is None
 
 
+def test_the_face_finder_proposes_no_face_wider_than_it_learnt_to_find():
+    rgb = np.zeros((64, 96, 3), np.uint8)
+    none = np.zeros((0, 5), np.float32)
+    # both its faces are 16 px wide at its work size (96, as the image): proposed up to 16, not under
+    assert len(_face_finder({"max_propose_width": 16}).proposals([rgb], [none])[0][0]) == 2
+    assert len(_face_finder({"max_propose_width": 15}).proposals([rgb], [none])[0][0]) == 0
+    known = np.float32([[9, 11, 27, 31, 0.8]])  # a detector's face is kept whatever its size
+    assert len(_face_finder({"max_propose_width": 15}).proposals([rgb], [known])[0][0]) == 1
+
+
 def test_a_hint_widens_the_crop_models_mask_within_its_window():
     from service.core.detections import Detection
     from service.inference.segmenters import FaceRefiner

@@ -9,6 +9,15 @@ from pathlib import Path
 from service.core.strides import EDGE_EVERY
 
 
+def _emit(result: dict, path: Path | None) -> int:
+    """Print an evaluation's JSON and, when asked, write it to ``path``."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if path:
+        path.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
 def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="measure redaction quality on a dataset folder")
     p.add_argument("--dataset", type=Path, required=True)
@@ -37,11 +46,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                  if (v := getattr(args, k)) is not None}
     opts = Options(backend=args.backend, **overrides)
     result = evaluate(models, args.dataset, args.part, opts, args.method, args.limit)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    return 0
+    return _emit(result, args.json)
 
 
 def add_evaluate_negatives(sub) -> None:
@@ -73,11 +78,7 @@ def _evaluate_negatives(args: argparse.Namespace) -> int:
     overrides = {k: v for k in ("plate_threshold", "face_threshold") if (v := getattr(args, k)) is not None}
     result = negative_suite(models, Options(backend=args.backend, **overrides),
                             args.data if args.data.is_dir() else None, args.per_kind, args.limit, classes)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    return 0
+    return _emit(result, args.json)
 
 
 def add_evaluate_verifier(sub) -> None:
@@ -109,11 +110,7 @@ def _evaluate_verifier(args: argparse.Namespace) -> int:
               "plates": len(positives), "plates_found": int(sum(s >= 0 for s in positives)),
               "negative_images": len(negatives), "served_threshold": models.plate_verifier.threshold,
               "trade_off": trade_off(positives, negatives)}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    return 0
+    return _emit(result, args.json)
 
 
 def add_evaluate_video(sub) -> None:
@@ -192,8 +189,4 @@ def _evaluate_video(args: argparse.Namespace) -> int:
         "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
         "deface": deface_leak_rates(clips) if args.deface else None,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    return 0
+    return _emit(result, args.json)

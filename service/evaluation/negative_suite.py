@@ -44,12 +44,6 @@ SAMPLE_FILES = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "coi
 TEXT_KINDS = ("receipt", "letter", "form", "invoice", "screenshot", "poster")
 
 
-def _as_rgb(img: np.ndarray) -> np.ndarray:
-    if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    return img[..., :3] if img.shape[2] == 4 else img
-
-
 def sample_photos() -> Iterator[np.ndarray]:
     """scikit-image's sample photos, when it is installed (an evaluation extra, not a serving need)."""
     try:

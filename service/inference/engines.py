@@ -16,7 +16,8 @@ import numpy as np
 
 from service.errors import ConfigurationError, ModelError
 from service.inference.devices import Runtime
-from service.inference.model_files import INT8_ONNX, ONNX, load_torch_model
+from service.inference.model_files import INT8_ONNX, ONNX, load_torch_model, read_config
+from service.inference.precision import serve_int8
 
 if TYPE_CHECKING:
     import onnx
@@ -152,9 +153,6 @@ class TorchEngine(Engine):
 
 
 def _onnx_dir(model_dir: Path, runtime: Runtime) -> Engine:
-    from service.inference.model_files import read_config
-    from service.inference.precision import serve_int8
-
     path = Path(model_dir) / ONNX
     int8 = Path(model_dir) / INT8_ONNX
     if runtime.int8 and serve_int8(Path(model_dir).name, int8, read_config(model_dir).get("int8")):

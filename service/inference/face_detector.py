@@ -12,6 +12,8 @@ import numpy as np
 from service.errors import ConfigurationError, ModelError
 from service.inference.devices import Runtime
 from service.inference.engines import graph_engine
+from service.inference.model_files import read_config
+from service.inference.precision import serve_int8
 
 if TYPE_CHECKING:
     import onnx
@@ -89,9 +91,6 @@ class CenterFace:
     def __init__(self, path: Path | None = None, runtime: Runtime | None = None,
                  int8: Path | None = None) -> None:
         import onnx
-
-        from service.inference.model_files import read_config
-        from service.inference.precision import serve_int8
 
         runtime = runtime or Runtime("cpu", "onnx")
         if (runtime.int8 and int8 is not None and Path(int8).is_file()

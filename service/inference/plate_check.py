@@ -14,11 +14,7 @@ import numpy as np
 
 from service.core.detections import Detection
 from service.inference.engines import Engine
-from service.inference.segmenters import run_images, square_crops
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+from service.inference.segmenters import run_images, sigmoid, square_crops
 
 
 class PlateVerifier:
@@ -36,7 +32,7 @@ class PlateVerifier:
             return np.zeros(0, np.float32)
         crops, _ = square_crops(rgb, [tuple(float(v) for v in b) for b in boxes], self.size, self.context)
         logits = run_images(self.engine, np.stack(crops), self.cfg)
-        return _sigmoid(logits.reshape(len(boxes), -1)[:, 0]).astype(np.float32)
+        return sigmoid(logits.reshape(len(boxes), -1)[:, 0]).astype(np.float32)
 
     def keep(self, rgb: np.ndarray, found: list[Detection]) -> list[Detection]:
         """The proposals this model takes for plates."""

@@ -23,7 +23,7 @@ def run_images(engine: Engine, images: np.ndarray, cfg: dict[str, Any]) -> np.nd
     return engine.run_images(images, cfg["mean"], cfg["std"])
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
@@ -80,7 +80,7 @@ class CropModel:
         crops, frames = square_crops(rgb, boxes, self.size, self.context)
         out = []
         for i in range(0, len(crops), batch):
-            probs = _sigmoid(run_images(self.engine, np.stack(crops[i:i + batch]), self.cfg)[:, 0])
+            probs = sigmoid(run_images(self.engine, np.stack(crops[i:i + batch]), self.cfg)[:, 0])
             out += [(box, from_crop(prob, m, box) > self.threshold)
                     for prob, (m, box) in zip(probs, frames[i:i + batch], strict=True)]
         return out
@@ -111,7 +111,7 @@ class Finder:
         fitted = [fit_to_work_size(f, work_size or self.work_size) for f in frames]
         _, nw, nh = fitted[0]
         logits = run_images(self.engine, np.stack([p for p, _, _ in fitted]), self.cfg)
-        return [(_sigmoid(z[0, :nh, :nw] + self.logit_bias), nw / frames[0].shape[1]) for z in logits]
+        return [(sigmoid(z[0, :nh, :nw] + self.logit_bias), nw / frames[0].shape[1]) for z in logits]
 
     def probability(self, rgb: np.ndarray, work_size: int | None = None) -> tuple[np.ndarray, float]:
         return self.probabilities([rgb], work_size)[0]

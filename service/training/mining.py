@@ -18,12 +18,16 @@ from service.inference.model_files import read_config
 from service.inference.segmenters import PlateFinder
 
 
+def _finder(model_dir: Path, threads: int) -> PlateFinder:
+    engine = make_engine(Runtime("cpu", "onnx", threads), Path(model_dir))
+    return PlateFinder(engine, read_config(Path(model_dir)))
+
+
 def mine_false_positives(
     model_dir: Path, negatives: list[Record], threshold: float = 0.3, threads: int = 1
 ) -> dict[int, list[tuple[int, int, int, int]]]:
     """Index of each negative image → boxes (source pixels) of the model's plate components."""
-    finder = PlateFinder(make_engine(Runtime("cpu", "onnx", threads), Path(model_dir)),
-                         read_config(Path(model_dir)))
+    finder = _finder(model_dir, threads)
     found: dict[int, list[tuple[int, int, int, int]]] = {}
     for i, record in enumerate(negatives):
         bgr = cv2.imread(str(record.image), cv2.IMREAD_COLOR)
@@ -39,8 +43,7 @@ def mine_false_positives(
 def mine_images(model_dir: Path, images: list[np.ndarray], threshold: float = 0.2, threads: int = 1
                 ) -> dict[int, list[tuple[int, int, int, int]]]:
     """``mine_false_positives`` on images in memory (rendered scenes among them)."""
-    finder = PlateFinder(make_engine(Runtime("cpu", "onnx", threads), Path(model_dir)),
-                         read_config(Path(model_dir)))
+    finder = _finder(model_dir, threads)
     found = {}
     for i, rgb in enumerate(images):
         if hits := finder.find(rgb, threshold):

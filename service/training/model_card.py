@@ -46,8 +46,8 @@ def _stage(t: dict) -> str:
 def _where(t: dict) -> str:
     if "--device cuda" in t.get("command", ""):
         return "bf16 autocast on a lent NVIDIA H200, samples drawn by CPU threads"
-    return ("bf16 autocast on a 2-core CPU, one thread, shared with the other training runs of the same "
-            "session")
+    return ("bf16 autocast on a 2-core CPU, one thread, shared with other training runs "
+            "running beside it")
 
 
 def _history(t: dict) -> tuple[dict, list[dict]]:

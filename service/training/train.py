@@ -22,7 +22,7 @@ from service.inference.architectures import build_model
 from service.inference.model_files import MEAN, STD, save_model_dir
 from service.training.arguments import ROLE_DEFAULTS
 from service.training.pretrained import ENCODERS
-from service.training.samplers import FaceCropSampler, PlateSampler
+from service.training.samplers import FaceCropSampler, PlateSampler, _read_rgb
 from service.training.shape_sampler import PlateShapeSampler
 
 
@@ -97,6 +97,10 @@ def _face_finder_sampler(args: argparse.Namespace, data: Path, size: int):
         "ellipse targets inscribed in the boxes)"]
 
 
+HELD_OUT_KINDS = ("screenshot",)
+"""Rendered kinds the verifier never trains on: the negative suite measures how it generalises."""
+
+
 def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
     from service.datasets import DEV_HOLDOUT_EVERY, is_holdout
     from service.negatives import KINDS, render
@@ -109,7 +113,7 @@ def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
     plates = uc3m + select(load_records(data / "plates_openalpr"), "train")
     people = [r.image for name in ("faces_fmd_train", "faces_fasseg")
               for r in select(load_records(data / name), "train")]
-    scenes = [_rgb(p) for p in people]
+    scenes = [_read_rgb(p) for p in people]
     per_kind = ROLE_DEFAULTS["plate-verifier"]["rendered_per_kind"]
     kinds = [k for k in KINDS if k not in HELD_OUT_KINDS]
     scenes += [render(k, seed) for k in kinds for seed in range(per_kind)]
@@ -159,16 +163,6 @@ def _still_taken(verifier_dir: Path, scenes: list[np.ndarray], hard: dict) -> di
         if kept := [b for b, s in zip(boxes, scores, strict=True) if s >= FOCUS_SCORE]:
             out[i] = kept
     return out
-
-
-HELD_OUT_KINDS = ("screenshot",)
-"""Rendered kinds the verifier never trains on: the negative suite measures how it generalises."""
-
-
-def _rgb(path: Path) -> np.ndarray:
-    import cv2
-
-    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler,

@@ -21,3 +21,7 @@ for backend in ${BACKENDS:-unet deeplabv3plus}; do
   done
 done
 .venv/bin/python -m service.evaluation.report "$out"
+# video, end to end (composed 720p scenes written as MP4 and redacted as a job would be), per profile
+for profile in fast balanced thorough; do
+  $veil evaluate-video --suite scenes --clips 2 --profile $profile --json "$out/video-scenes-$profile.json" > /dev/null
+done

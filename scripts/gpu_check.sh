@@ -27,7 +27,7 @@ $PYTHON -m service.cli bench images --synthetic --size 1280x720 --size 1920x1080
     --runs 50 --json "$OUT/images.json" --plot "$OUT/throughput.png" || status=1
 for backend in unet deeplabv3plus; do
     $PYTHON -m service.cli bench video --synthetic --size 1920x1080 --seconds 10 --backend "$backend" \
-        --stride 1 --stride 4 --json "$OUT/video-$backend.json" || status=1
+        --profile thorough --profile fast --json "$OUT/video-$backend.json" || status=1
 done
 $PYTHON scripts/bench_table.py "$OUT"/images.json "$OUT"/video-*.json 2>&1 | tee "$OUT/table.md" || status=1
 exit $status

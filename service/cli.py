@@ -44,7 +44,7 @@ def _redact(args: argparse.Namespace) -> int:
         try:
             if not _is_image(path):
                 target = args.output / path.name if several else args.output
-                _redact_video(models, path, target, opts, to_video_options(fields))
+                _redact_video(models, path, target, opts, to_video_options(fields, settings.video_profile))
                 continue
             out, mask = redact_with_mask(models, path.read_bytes(), opts, settings.max_pixels)
         except (VeilError, OSError, ValueError) as exc:

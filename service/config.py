@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.core.profiles import DEFAULT_PROFILE, PROFILES
 from service.inference.engines import ENGINES
 from service.inference.registry import BACKENDS, ModelSet
 from service.media.video import VideoLimits
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     face_finder_work_size: int | None = Field(None, ge=128, le=8192)  # None: the model's (512)
     # video frames detected per model run; None: the device's default (1 on CPU, 8 on CUDA)
     frame_batch: int | None = Field(None, ge=1, le=64)
+    # video profile when a request names none (service.core.profiles): fast, balanced, thorough
+    video_profile: str = DEFAULT_PROFILE
     log_level: str = "INFO"
     # glibc malloc arenas (0 = glibc's default of 8 per core): a cap keeps long videos' RSS flat
     malloc_arenas: int = Field(2, ge=0, le=64)
@@ -84,6 +87,13 @@ class Settings(BaseSettings):
         unknown = set(v) - set(BACKENDS)
         if unknown or not v:
             raise ValueError(f"backends must be a non-empty subset of {BACKENDS}")
+        return v
+
+    @field_validator("video_profile")
+    @classmethod
+    def _known_profile(cls, v: str) -> str:
+        if v not in PROFILES:
+            raise ValueError(f"video_profile must be one of {sorted(PROFILES)}")
         return v
 
     @field_validator("engine")

@@ -28,7 +28,7 @@ def _job(runtime, job_id: str) -> Job:
 
 
 @router.post("", status_code=202, description="Upload a video (multipart `file` or raw body) with the "
-             "options of /v1/redact plus stride, codec, crf, audio and callback_url.")
+             "options of /v1/redact plus profile, stride, codec, crf, audio and callback_url.")
 async def create_job(request: Request, runtime: RuntimeDep,
                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Any:
     store = runtime.jobs.store
@@ -40,7 +40,7 @@ async def create_job(request: Request, runtime: RuntimeDep,
             fields = await save_upload(request, store.input_path(job.id))
             callback = check_callback(fields.pop("callback_url", None), runtime.settings.callback_hosts)
             to_options(fields, runtime.settings.default_backend)
-            to_video_options(fields)
+            to_video_options(fields, runtime.settings.video_profile)
             await run_in_threadpool(probe, store.input_path(job.id), runtime.settings.video_limits())
         except BaseException:
             store.delete(job.id)

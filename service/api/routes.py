@@ -30,8 +30,8 @@ _BODY = {
 }
 _OPTIONS_DOC = ("Options as multipart fields or query parameters: classes, mode (blur|pixelate|fill|mask), "
                 "backend (unet|deeplabv3plus), face_threshold, plate_threshold, dilation_px, dilation_pct, "
-                "feather, regions, ignore, colour, format, quality; for short videos also stride, codec, "
-                "crf, audio.")
+                "feather, regions, ignore, colour, format, quality; for short videos also profile, stride, "
+                "codec, crf, audio.")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -49,7 +49,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 async def redact(request: Request, runtime: RuntimeDep) -> Response:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
-    vopts = to_video_options(upload.fields)
+    vopts = to_video_options(upload.fields, runtime.settings.video_profile)
     if not upload.data:
         raise UndecodableError()
     s = runtime.settings

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from service.core.strides import EDGE_EVERY
+from service.core.profiles import PROFILES
 
 
 def add_bench(sub) -> None:
@@ -29,11 +29,13 @@ def add_bench(sub) -> None:
     vid.add_argument("--seconds", type=float, default=10.0, help="length of the synthetic clip")
     vid.add_argument("--size", type=_size, default=(1280, 720), help="synthetic clip size WxH")
     vid.add_argument("--backend", default="unet", choices=["unet", "deeplabv3plus"])
-    vid.add_argument("--stride", type=int, action="append", help="detection strides to measure")
+    vid.add_argument("--profile", action="append", choices=sorted(PROFILES),
+                     help="video profiles to measure (default: all of them)")
+    vid.add_argument("--stride", type=int, help="override each profile's detection stride")
     vid.add_argument("--compare", choices=["deface"], action="append", default=[])
-    vid.add_argument("--no-second-look", dest="second_look", action="store_false",
+    vid.add_argument("--no-second-look", dest="second_look", action="store_false", default=None,
                      help="no zoomed second look where a track's object was missed (the ablation)")
-    vid.add_argument("--edge-every", type=int, default=EDGE_EVERY,
+    vid.add_argument("--edge-every", type=int,
                      help="between detected frames, search the side bands for faces every N-th frame "
                           "(0: never, the ablation)")
     vid.add_argument("--json", type=Path)
@@ -102,8 +104,10 @@ def _bench_video(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="veil-bench-") as work:
         w, h = args.size
         src = args.target or synthetic_clip(Path(work) / f"synthetic-{w}x{h}.mp4", w, h, seconds=args.seconds)
-        video = bench_video(models, src, args.backend, args.stride or [1, 3], "deface" in args.compare,
-                            args.second_look, args.edge_every)
+        chosen = {name: PROFILES[name].video_options(stride=args.stride, second_look=args.second_look,
+                                                     edge_every=args.edge_every)
+                  for name in args.profile or sorted(PROFILES)}
+        video = bench_video(models, src, args.backend, chosen, "deface" in args.compare)
         result = {"header": header(models.runtime), "video": video}
     v = result["video"]
     print(f"{v['input']} {v['size']} {v['frames']} frames ({v['seconds']} s), "

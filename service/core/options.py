@@ -25,3 +25,7 @@ class Options:
     colour: tuple[int, int, int] = (0, 0, 0)
     format: str | None = None
     quality: int = 90
+    # long side the full-frame face and plate models run at (None: the service's setting); video
+    # profiles set them (service.core.profiles)
+    face_work_size: int | None = None
+    plate_work_size: int | None = None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from service.core.masks import Shape
 from service.core.options import CLASSES, Options
+from service.core.profiles import DEFAULT_PROFILE, PROFILES
 from service.core.video_pipeline import VideoOptions
 from service.errors import InvalidOptionsError
 from service.inference.registry import BACKENDS
@@ -38,7 +39,10 @@ class RedactParams(BaseModel):
     colour: str = Field("#000000", description="fill colour, #rrggbb")
     format: Literal["jpeg", "jpg", "png", "webp"] | None = None
     quality: int = Field(_D.quality, ge=1, le=100)
-    stride: int = Field(_V.stride, ge=1, le=30, description="video: detect every n-th frame")
+    profile: Literal[tuple(PROFILES)] | None = Field(  # type: ignore[valid-type]
+        None, description="video: fast, balanced or thorough (default: the service's)")
+    stride: int | None = Field(None, ge=1, le=30,
+                               description="video: detect every n-th frame (overrides the profile's)")
     codec: Literal["h264", "vp9", "av1"] = Field(_V.codec, description="video: output codec")
     crf: int = Field(_V.crf, ge=0, le=51, description="video: quality (lower is better)")
     audio: Literal["keep", "drop"] = Field("keep", description="video: copy audio bit-exact or drop it")
@@ -84,9 +88,10 @@ def _validate(fields: Mapping[str, str]) -> RedactParams:
         raise InvalidOptionsError(f"Invalid fields: {', '.join(names)}") from None
 
 
-def to_video_options(fields: Mapping[str, str]) -> VideoOptions:
+def to_video_options(fields: Mapping[str, str], default_profile: str = DEFAULT_PROFILE) -> VideoOptions:
     p = _validate(fields)
-    return VideoOptions(stride=p.stride, codec=p.codec, crf=p.crf, keep_audio=p.audio == "keep")
+    return PROFILES[p.profile or default_profile].video_options(
+        stride=p.stride, codec=p.codec, crf=p.crf, keep_audio=p.audio == "keep")
 
 
 def to_options(fields: Mapping[str, str], default_backend: str) -> Options:

@@ -34,14 +34,15 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
     if "faces" in opts.classes:
         low = opts.face_threshold * (CONFIRM_FACTOR if confirm else 1.0)
         with timer.stage("detect"):
-            proposals = face_proposals(models, frames, low, edge_pad)
+            proposals = face_proposals(models, frames, low, edge_pad, opts.face_work_size)
         with timer.stage("segment"):
             for out, rgb, (boxes, unsure, hints) in zip(found, frames, proposals, strict=True):
                 out += backend.faces.refine(rgb, boxes, confirm_below=opts.face_threshold, unsure=unsure,
                                             hints=hints)
     if "plates" in opts.classes:
         with timer.stage("segment"):
-            plates = backend.plates.find_many(frames, opts.plate_threshold, models.plate_work_size)
+            plates = backend.plates.find_many(frames, opts.plate_threshold,
+                                              opts.plate_work_size or models.plate_work_size)
             for out, rgb, dets in zip(found, frames, plates, strict=True):
                 if models.plate_verifier is not None:
                     dets = models.plate_verifier.keep(rgb, dets)
@@ -49,12 +50,13 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
     return found
 
 
-def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float, edge_pad: float = 0.0
+def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float, edge_pad: float = 0.0,
+                   work_size: int | None = None
                    ) -> list[tuple[np.ndarray, np.ndarray, list[Detection | None] | None]]:
     """Per frame: face boxes + scores (N×5) from the detector, then the face finder's where it has one
     the detector lacks; which of them the crop model must confirm (every one the finder added); and per
-    box the finder's shape of it, if any."""
-    boxes = models.face_detector.detect_many(frames, threshold, models.face_work_size, edge_pad)
+    box the finder's shape of it, if any. ``work_size``: CenterFace's (None: the service's)."""
+    boxes = models.face_detector.detect_many(frames, threshold, work_size or models.face_work_size, edge_pad)
     finder = models.face_finder
     if finder is None:
         return [(b, np.zeros(len(b), bool), None) for b in boxes]

@@ -23,7 +23,7 @@ track is masked; see ``Propagator.push``."""
 
 HOLD_STRIDES = 2
 """A track is held for at least this many detection strides after its last sighting: its coverage
-survives one detected frame that misses it (measured in docs/benchmarks.md, session 10)."""
+survives one detected frame that misses it (measured in docs/benchmarks.md)."""
 
 
 LOOKAHEAD_STRIDES = 2
@@ -31,7 +31,7 @@ LOOKAHEAD_STRIDES = 2
 detected frame starts (an object entering, or missed once) or confirms (a weak guess found again) then
 reaches back over the stride before its first sighting, as the hold reaches forward; with one stride
 those frames were already final. U-Net at stride 8 and 640: leak rate 1.19 → 0.755 % on the larger
-suite, 0.98 → 0.66 % on the held-out one (docs/benchmarks.md, session 11); the frames held double."""
+suite, 0.98 → 0.66 % on the held-out one (docs/benchmarks.md); the frames held double."""
 
 
 EDGE_HOLD = 3
@@ -44,4 +44,10 @@ EDGE_EVERY = 2
 """Between detected frames, the frame's side bands are searched for faces every this many frames
 (``service.core.edge_bands``; 0: never). U-Net at stride 8 and 640, face clips of the three leak suites,
 bands of 0.1 mirrored: 49 leaking face-frames without bands, 39 searching every 4th frame, 9 every
-2nd (docs/benchmarks.md, session 14)."""
+2nd (docs/benchmarks.md)."""
+
+
+FOLLOW_GROWTH = 0.01
+"""Least growth of a propagated mask per frame over which its object itself was followed
+(``service.core.follow``), as a share of the object's size: what following can drift by. It does not
+scale with the stride: a followed object's place is measured in every frame, not guessed."""

@@ -27,6 +27,7 @@ from service.core.masks import grow
 from service.core.strides import (
     CONFIRM_AFTER,
     EDGE_HOLD,
+    FOLLOW_GROWTH,
     HOLD_STRIDES,
     LOOKAHEAD_STRIDES,
     MIN_SPEED_PER_STRIDE,
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 
 def for_stride(width: int, height: int, stride: int, window: int, hold: int,
                growth: float = MIN_SPEED_PER_STRIDE, hold_strides: int = HOLD_STRIDES,
-               lookahead_strides: int = LOOKAHEAD_STRIDES, edge_hold: int = EDGE_HOLD) -> Propagator:
+               lookahead_strides: int = LOOKAHEAD_STRIDES, edge_hold: int = EDGE_HOLD,
+               follow_growth: float = FOLLOW_GROWTH) -> Propagator:
     """The propagator a video detected every ``stride``-th frame needs (the pipeline and its evaluation
     share it): the look-ahead spans at least ``LOOKAHEAD_STRIDES`` and the hold ``HOLD_STRIDES``,
     growth scales with the stride; a track last seen at the frame's edge is held ``edge_hold`` times
@@ -46,7 +48,7 @@ def for_stride(width: int, height: int, stride: int, window: int, hold: int,
     hold = max(hold, hold_strides * stride)
     return Propagator(width, height, window=max(window, lookahead_strides * stride), hold=hold,
                       min_speed=min_speed(stride, growth), confirm_after=CONFIRM_AFTER,
-                      edge_hold=max(1, edge_hold) * hold)
+                      edge_hold=max(1, edge_hold) * hold, follow_growth=follow_growth)
 
 
 Final = tuple[int, object, list[Detection]]
@@ -62,6 +64,7 @@ class Track:
     speed_of: tuple[int, ...] = ()  # the sightings ``speed`` was measured on
     speed: float = 0.0  # own speed relative to the picture, see Propagator._own_speed
     found: int = -1  # the last frame the detector sighted it (a second look's track: its origin's)
+    steps: dict[int, np.ndarray] = field(default_factory=dict)  # t -> 3×3 map from t - 1, followed
 
     def last(self) -> tuple[int, Detection]:
         t = max(self.seen)
@@ -78,16 +81,19 @@ class Propagator:
     min_speed: float = MIN_SPEED_PER_STRIDE  # see min_speed(stride)
     confirm_after: int = 0  # sightings that confirm a track started by a weak detection (0: never)
     edge_hold: int = 0  # the hold after a sighting the frame's edge cuts (no less than hold)
+    follow_growth: float = FOLLOW_GROWTH  # least growth per frame the object was followed (× its size)
     tracks: list[Track] = field(default_factory=list)
     _pending: deque = field(default_factory=deque)  # (frame index, payload)
     _motion: dict = field(default_factory=dict)  # frame index t -> 3×3 map from t - 1 to t, or None
     _between: dict = field(default_factory=dict)  # (f, t) -> between(f, t), for frames already pushed
+    _paths: dict = field(default_factory=dict)  # (track id, f, t) -> its path(f, t)
     _next_id: int = 0
     _last_detected: int = -1  # the last frame detection ran on
 
     def push(self, t: int, payload, dets: list[Detection] | None,
              weak: list[Detection] | None = None, camera: np.ndarray | None = None,
-             look: Look | None = None, partial: bool = False) -> list[Final]:
+             look: Look | None = None, partial: bool = False,
+             followed: dict[int, np.ndarray] | None = None) -> list[Final]:
         """Add frame ``t`` (``dets`` None when detection was skipped); returns frames now final.
 
         ``weak`` detections (scores under the threshold) extend tracks: an object the detector is unsure
@@ -98,9 +104,13 @@ class Propagator:
         detected frame) searches again where tracks this frame missed should be; what it finds starts
         tracks of their own (``_look_again``, ``service.core.second_look``). ``partial``: only part of
         the frame was searched (``service.core.edge_bands``); its sightings count, but a track it does
-        not sight was not missed there.
+        not sight was not missed there. ``followed``: track id -> 3×3 map from frame ``t - 1`` where the
+        track's object itself was followed into this frame (``follow_targets``, ``service.core.follow``).
         """
         self._motion[t] = camera
+        for tr in self.tracks:
+            if followed and tr.id in followed:
+                tr.steps[t] = self._recentred(tr, t, followed[tr.id], camera)
         previous = self._last_detected
         if dets is not None:
             self._last_detected = t if not partial else previous
@@ -127,6 +137,56 @@ class Propagator:
         self._pending.clear()
         return out
 
+    def follow_targets(self, t: int) -> list[tuple[int, tuple[float, float, float, float]]]:
+        """(track id, box in frame ``t - 1``) of every track frame ``t`` may still show: where its
+        object should be followed from."""
+        out = []
+        for tr in self.tracks:
+            last = max(tr.seen)
+            if last >= t or t - last > self.window + self._held(tr, last):
+                continue
+            box = self._box_at(tr, last, t - 1)
+            if overlaps_frame(box, self.width, self.height):
+                out.append((tr.id, box))
+        return out
+
+    def _recentred(self, tr: Track, t: int, shift: np.ndarray, camera: np.ndarray | None) -> np.ndarray:
+        """The camera's map from ``t - 1`` (its zoom and turn), shifted so the track's box centre moves
+        as the object was followed."""
+        a = camera if camera is not None else motion.IDENTITY
+        x1, y1, x2, y2 = self._box_at(tr, max(tr.seen), t - 1)
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        tx, ty = cx + shift[0, 2], cy + shift[1, 2]
+        mx, my = a[0, 0] * cx + a[0, 1] * cy + a[0, 2], a[1, 0] * cx + a[1, 1] * cy + a[1, 2]
+        out = a.copy()
+        out[0, 2] += tx - mx
+        out[1, 2] += ty - my
+        return out
+
+    def path(self, tr: Track, f: int, t: int) -> np.ndarray | None:
+        """How ``tr``'s object moved from frame ``f`` to ``t`` (3×3): its followed steps, the camera's
+        motion for the others; None where any step is unknown."""
+        key = (tr.id, f, t)
+        if key in self._paths:
+            return self._paths[key]
+        a = motion.IDENTITY
+        for k in range(min(f, t) + 1, max(f, t) + 1):
+            step = tr.steps.get(k)
+            if step is None:
+                step = self._motion.get(k)
+            if step is None:
+                a = None
+                break
+            a = step @ a
+        if a is not None and f > t:
+            a = np.linalg.inv(a)
+        self._paths[key] = a
+        return a
+
+    def _followed(self, tr: Track, f: int, t: int) -> int:
+        """Frames between sighting ``f`` and frame ``t`` over which the object itself was followed."""
+        return sum(1 for k in range(min(f, t) + 1, max(f, t) + 1) if k in tr.steps)
+
     def between(self, f: int, t: int) -> np.ndarray | None:
         """The picture's motion from frame ``f`` to frame ``t`` (3×3), None where any step is unknown."""
         if (f, t) in self._between:
@@ -144,14 +204,15 @@ class Propagator:
         return a
 
     def _box_at(self, tr: Track, f: int, t: int) -> tuple[float, float, float, float]:
-        """Where sighting ``f`` of ``tr`` would be at frame ``t`` had only the camera moved."""
-        a = self.between(f, t)
+        """Where sighting ``f`` of ``tr`` is at frame ``t``: moved as it was followed, else with the
+        picture."""
+        a = self.path(tr, f, t)
         return tr.seen[f].box if a is None else motion.apply(a, tr.seen[f].box)
 
     def _at(self, tr: Track, f: int, t: int, box=None) -> Detection | None:
-        """Sighting ``f`` moved with the picture to frame ``t``, then (given ``box``) fitted to it."""
+        """Sighting ``f`` moved to frame ``t`` (``path``), then (given ``box``) fitted to it."""
         det = tr.seen[f]
-        a = self.between(f, t)
+        a = self.path(tr, f, t)
         if a is None:
             a = motion.IDENTITY
         if box is not None:
@@ -237,6 +298,11 @@ class Propagator:
             del self._motion[f]
         for key in [key for key in self._between if min(key) < horizon]:
             del self._between[key]
+        for key in [key for key in self._paths if min(key[1:]) < horizon]:
+            del self._paths[key]
+        for tr in self.tracks:
+            for f in [f for f in tr.steps if f < horizon]:
+                del tr.steps[f]
 
     def objects_at(self, t: int) -> list[Detection]:
         """One mask per track at frame ``t``: the union of its sighting and propagated masks."""
@@ -253,8 +319,7 @@ class Propagator:
                 # its place is known: its other sightings, moved with the picture and grown by how far
                 # the track moves on its own, complete its shape; the union grown by one frame's least
                 # growth, as the frames beside it are (not by the distance to those sightings)
-                own = self._own_speed(tr)
-                moved = [self._grow(self._at(tr, f, t), own * abs(t - f)) for f in (fb, fa) if f is not None]
+                moved = [self._drifted(tr, self._at(tr, f, t), f, t, 0.0) for f in (fb, fa) if f is not None]
                 near = union([tr.seen[t]] + [d for d in moved if d is not None])
                 out.append(self._grow(near, self.min_speed * near.size))
             elif fb is not None and fa is not None and fb != fa and fa - fb <= 2 * self.window:
@@ -265,11 +330,12 @@ class Propagator:
                 # = union of the dilations)
                 shapes = [d for d in (self._at(tr, f, t, box) for f in (fb, fa)) if d is not None]
                 if shapes:
-                    out.append(self._uncertain(tr, union(shapes), min(t - fb, fa - t)))
+                    near = fb if t - fb <= fa - t else fa
+                    out.append(self._uncertain(tr, union(shapes), min(t - fb, fa - t), near, t))
             elif fb is not None and t - fb <= self._held(tr, fb):
-                out.append(self._uncertain(tr, self._at(tr, fb, t), t - fb))  # held after last seen
+                out.append(self._uncertain(tr, self._at(tr, fb, t), t - fb, fb, t))  # held after last seen
             elif fa is not None and fa - t <= self.hold:
-                out.append(self._uncertain(tr, self._at(tr, fa, t), fa - t))  # shown before first seen
+                out.append(self._uncertain(tr, self._at(tr, fa, t), fa - t, fa, t))  # shown before first seen
             # temporal smoothing: never smaller than the neighbouring sightings (a sighted frame's
             # mask above already holds them, grown)
             for f in (fb, fa) if t not in tr.seen else ():
@@ -288,13 +354,28 @@ class Propagator:
         object is often missed while it leaves; its mask, moved with the picture, leaves with it)."""
         return self._longest_hold() if touches_edge(tr.seen[f].box, self.width, self.height) else self.hold
 
-    def _uncertain(self, tr: Track, det: Detection | None, gap: int) -> Detection | None:
+    def _uncertain(self, tr: Track, det: Detection | None, gap: int, f: int | None = None,
+                   t: int | None = None) -> Detection | None:
         """A propagated mask grows with how far the object may have moved on its own since it was
-        seen: the track's fastest corner speed relative to the picture (px/frame, at least
-        ``min_speed`` × its size) × frames away."""
+        seen (sighting ``f``, ``gap`` frames from frame ``t``): see ``_drifted``, at least
+        ``min_speed`` × its size per frame not followed."""
+        if f is None or t is None:
+            return None if det is None else self._grow(det, max(self.min_speed * det.size,
+                                                                self._own_speed(tr)) * gap)
+        return self._drifted(tr, det, f, t, self.min_speed)
+
+    def _drifted(self, tr: Track, det: Detection | None, f: int, t: int, least: float) -> Detection | None:
+        """``det`` (sighting ``f`` moved to frame ``t``) grown by how far it may be off: per frame the
+        object itself was followed, ``follow_growth`` × its size (following measured where it went);
+        per other frame, the track's fastest corner speed relative to its path (px/frame), at least
+        ``least`` × its size."""
         if det is None:
             return None
-        return self._grow(det, max(self.min_speed * det.size, self._own_speed(tr)) * gap)
+        gap = abs(t - f)
+        followed = min(gap, self._followed(tr, f, t))
+        px = (max(least * det.size, self._own_speed(tr) if gap > followed else 0.0) * (gap - followed)
+              + self.follow_growth * det.size * followed)
+        return self._grow(det, px)
 
     def _grow(self, det: Detection | None, px: float) -> Detection | None:
         return None if det is None else grow(det, int(np.ceil(px)), 0.0, self.width, self.height)

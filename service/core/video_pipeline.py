@@ -10,15 +10,23 @@ from pathlib import Path
 
 import numpy as np
 
-from service.core.detections import Found
+from service.core.detections import Detection, Found
 from service.core.edge_bands import EdgeBands
+from service.core.follow import ObjectFlow
 from service.core.masks import apply_ignore, grow, region_detections
 from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect_many
 from service.core.redaction import redact
 from service.core.second_look import Look, look
-from service.core.strides import EDGE_EVERY
+from service.core.strides import (
+    EDGE_EVERY,
+    EDGE_HOLD,
+    FOLLOW_GROWTH,
+    HOLD_STRIDES,
+    LOOKAHEAD_STRIDES,
+    MIN_SPEED_PER_STRIDE,
+)
 from service.core.timing import NO_TIMER, StageTimer
 from service.core.tracking import Final, Propagator, for_stride
 from service.errors import TooLargeError
@@ -38,14 +46,21 @@ WEAK_FACTOR = 0.5
 """Face proposals down to this share of the face threshold are kept as *weak*: they extend tracks."""
 
 
-def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER
-                     ) -> Found:
-    """(detections, weak face detections) of one frame, both dilated as the options ask."""
-    return frame_detections_many(models, [rgb], opts, timer)[0]
+PLATE_SPECK_PX = 12
+"""A plate found smaller than this (its box's long side, frame px) is a *speck*: like a weak face it
+extends a plate's track, but starts one that is painted only once a second detected frame finds it
+again (``CONFIRM_AFTER``); a plate already tracked stays covered however small it gets."""
+
+
+def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER,
+                     speck: int = PLATE_SPECK_PX) -> Found:
+    """(detections, weak detections) of one frame, both dilated as the options ask. Weak: faces under
+    the face threshold (down to ``WEAK_FACTOR`` of it) and plate specks under ``speck`` px."""
+    return frame_detections_many(models, [rgb], opts, timer, speck)[0]
 
 
 def frame_detections_many(models: ModelSet, frames: list[np.ndarray], opts: Options,
-                          timer: StageTimer = NO_TIMER) -> list[Found]:
+                          timer: StageTimer = NO_TIMER, speck: int = PLATE_SPECK_PX) -> list[Found]:
     """``frame_detections`` for frames of one shape, the full-frame models run once on all of them."""
     if not frames:
         return []
@@ -53,9 +68,12 @@ def frame_detections_many(models: ModelSet, frames: list[np.ndarray], opts: Opti
     low = replace(opts, face_threshold=opts.face_threshold * WEAK_FACTOR)
     out = []
     for raw in detect_many(models, frames, low, timer, confirm=False, edge_pad=EDGE_PAD):
+        weak = [(d.cls == "faces" and d.score < opts.face_threshold)
+                or (d.cls == "plates" and max(d.box[2] - d.box[0], d.box[3] - d.box[1]) < speck)
+                for d in raw]
         found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
-        out.append(([d for d in found if d.cls != "faces" or d.score >= opts.face_threshold],
-                    [d for d in found if d.cls == "faces" and d.score < opts.face_threshold]))
+        out.append(([d for d, k in zip(found, weak, strict=True) if not k],
+                    [d for d, k in zip(found, weak, strict=True) if k]))
     return out
 
 
@@ -67,9 +85,11 @@ class FrameBatcher:
     def __init__(self, detect_frames: Callable[[list[np.ndarray]], list[Found]], prop: Propagator,
                  stride: int, batch: int, timer: StageTimer = NO_TIMER,
                  look_at: Callable[[np.ndarray], Look] | None = None,
-                 edges_at: Callable[[np.ndarray], Found] | None = None, edge_every: int = 0) -> None:
+                 edges_at: Callable[[np.ndarray], Found] | None = None, edge_every: int = 0,
+                 follow: ObjectFlow | None = None) -> None:
         self.detect_frames, self.prop, self.stride, self.batch, self.timer = (
             detect_frames, prop, stride, batch, timer)
+        self.follow = follow  # follows each track's object into every frame (service.core.follow)
         self.look_at = look_at  # a detected frame's second look (service.core.second_look), if any
         # the side bands' search between detected frames (service.core.edge_bands), if any
         self.edges_at, self.edge_every = edges_at, edge_every
@@ -96,18 +116,27 @@ class FrameBatcher:
         self.held = []
         return items
 
+    def _followed(self, t: int, rgb: np.ndarray) -> dict[int, np.ndarray] | None:
+        if self.follow is None:
+            return None
+        targets = self.prop.follow_targets(t)
+        steps = self.follow.step(rgb, [box for _, box in targets])
+        return {i: a for (i, _), a in zip(targets, steps, strict=True) if a is not None}
+
     def _track(self, frames: list[tuple[int, np.ndarray, np.ndarray | None]], found: dict[int, Found]
                ) -> list[Final]:
         items: list[Final] = []
         with self.timer.stage("track"):
             for t, rgb, camera in frames:
+                followed = self._followed(t, rgb)
                 if t in found:
                     look = self.look_at(rgb) if self.look_at else None
-                    items += self.prop.push(t, rgb, *found[t], camera=camera, look=look)
+                    items += self.prop.push(t, rgb, *found[t], camera=camera, look=look, followed=followed)
                 elif self.edges_at and self.edge_every and t % self.edge_every == 0:
-                    items += self.prop.push(t, rgb, *self.edges_at(rgb), camera=camera, partial=True)
+                    items += self.prop.push(t, rgb, *self.edges_at(rgb), camera=camera, partial=True,
+                                            followed=followed)
                 else:
-                    items += self.prop.push(t, rgb, None, camera=camera)
+                    items += self.prop.push(t, rgb, None, camera=camera, followed=followed)
         return items
 
 
@@ -121,36 +150,78 @@ class VideoOptions:
     keep_audio: bool = True
     second_look: bool = True  # search again, zoomed, where a track's object was missed
     edge_every: int = EDGE_EVERY  # between detected frames, search the side bands for faces (0: never)
+    growth: float = MIN_SPEED_PER_STRIDE  # see service.core.strides
+    hold_strides: int = HOLD_STRIDES
+    lookahead_strides: int = LOOKAHEAD_STRIDES
+    edge_hold: int = EDGE_HOLD
+    follow: bool = True  # follow each tracked object between detections (service.core.follow)
+    follow_growth: float = FOLLOW_GROWTH
+    plate_speck_px: int = PLATE_SPECK_PX  # plates smaller than this must be found twice (0: never)
+    face_work_size: int | None = None  # the full-frame models' long side (None: the service's)
+    plate_work_size: int | None = None
+
+    def propagator(self, width: int, height: int) -> Propagator:
+        return for_stride(width, height, self.stride, self.window, self.hold, self.growth,
+                          self.hold_strides, self.lookahead_strides, self.edge_hold, self.follow_growth)
 
 
-def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: VideoOptions,
-                 limits: VideoLimits, progress: Callable[[float], None] | None = None,
-                 timer: StageTimer = NO_TIMER) -> VideoInfo:
-    """Write the redacted video to ``dst`` atomically; on any failure ``dst`` is not created."""
-    if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1 or vopts.edge_every < 0:
-        raise ValueError("invalid video options")
-    info = probe(src, limits)
-    width, height = info.display_size
-    prop = for_stride(width, height, vopts.stride, vopts.window, vopts.hold)
-    regions = region_detections(list(opts.regions), (height, width))
+Observer = Callable[[int, list[Detection]], None]
+"""Sees each finished frame's index and the objects redacted in it (evaluation)."""
 
-    def finish(items: list[Final]) -> Iterator[tuple[int, np.ndarray]]:
+
+class FrameLoop:
+    """The video frame loop of the product: detection every ``stride``-th frame, tracking, propagation
+    and redaction, for frames pushed in order. ``redact_video`` runs it between decoder and encoder;
+    evaluation runs the same object on frames it holds in memory, so what is measured is what is served.
+    ``prepare`` (the camera's motion since the previous frame) must see every frame in order; the video
+    path runs it in the decode thread."""
+
+    def __init__(self, models: ModelSet, opts: Options, vopts: VideoOptions, width: int, height: int,
+                 timer: StageTimer = NO_TIMER, observe: Observer | None = None) -> None:
+        if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1 or vopts.edge_every < 0:
+            raise ValueError("invalid video options")
+        opts = replace(opts, face_work_size=opts.face_work_size or vopts.face_work_size,
+                       plate_work_size=opts.plate_work_size or vopts.plate_work_size)
+        self.opts, self.timer, self.observe = opts, timer, observe
+        self.regions = region_detections(list(opts.regions), (height, width))
+        self.batcher = FrameBatcher(
+            lambda frames: frame_detections_many(models, frames, opts, timer, vopts.plate_speck_px),
+            vopts.propagator(width, height), vopts.stride, models.frame_batch, timer,
+            (lambda rgb: look(models, rgb, opts, timer)) if vopts.second_look else None,
+            EdgeBands(models, opts, WEAK_FACTOR, timer), vopts.edge_every,
+            ObjectFlow() if vopts.follow else None)
+        self.prepare = CameraMotion().step
+
+    def push(self, t: int, rgb: np.ndarray, camera: np.ndarray | None) -> Iterator[tuple[int, np.ndarray]]:
+        """Frame ``t`` and its ``prepare`` result; yields the frames now final, redacted."""
+        return self._finish(self.batcher.push(t, rgb, camera))
+
+    def flush(self) -> Iterator[tuple[int, np.ndarray]]:
+        return self._finish(self.batcher.flush())
+
+    def _finish(self, items: list[Final]) -> Iterator[tuple[int, np.ndarray]]:
+        opts = self.opts
         for t, frame, objects in items:
             assert isinstance(frame, np.ndarray)
-            with timer.stage("redact"):
-                objs = apply_ignore(objects + regions, list(opts.ignore), frame.shape[:2])
+            with self.timer.stage("redact"):
+                objs = apply_ignore(objects + self.regions, list(opts.ignore), frame.shape[:2])
+                if self.observe:
+                    self.observe(t, objs)
                 # the propagator has let go of a finished frame: redact it where it lies
                 out = redact(frame, objs, opts.mode, opts.feather, opts.colour,
                              in_place=frame.flags.writeable)
             yield t, out
 
-    batcher = FrameBatcher(lambda frames: frame_detections_many(models, frames, opts, timer), prop,
-                           vopts.stride, models.frame_batch, timer,
-                           (lambda rgb: look(models, rgb, opts, timer)) if vopts.second_look else None,
-                           EdgeBands(models, opts, WEAK_FACTOR, timer), vopts.edge_every)
 
-    def process(t: int, rgb: np.ndarray, camera) -> Iterator[tuple[int, np.ndarray]]:
-        return finish(batcher.push(t, rgb, camera))
+def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: VideoOptions,
+                 limits: VideoLimits, progress: Callable[[float], None] | None = None,
+                 timer: StageTimer = NO_TIMER, observe: Observer | None = None) -> VideoInfo:
+    """Write the redacted video to ``dst`` atomically; on any failure ``dst`` is not created."""
+    if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1 or vopts.edge_every < 0:
+        raise ValueError("invalid video options")
+    info = probe(src, limits)
+    width, height = info.display_size
+    loop = FrameLoop(models, opts, vopts, width, height, timer, observe)
 
     def on_frame(n: int) -> None:
         if progress and info.frames:
@@ -160,8 +231,8 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     os.close(fd)
     try:
         # the camera's motion is measured in the decode thread, beside the models
-        transcode(src, Path(tmp), process, lambda: finish(batcher.flush()), vopts.codec, vopts.crf,
-                  vopts.keep_audio, on_frame, info.rotation, timer, CameraMotion().step)
+        transcode(src, Path(tmp), loop.push, loop.flush, vopts.codec, vopts.crf,
+                  vopts.keep_audio, on_frame, info.rotation, timer, loop.prepare)
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from service.core.strides import EDGE_EVERY
+from service.core.profiles import DEFAULT_PROFILE, PROFILES
 
 
 def _emit(result: dict, path: Path | None) -> int:
@@ -114,79 +114,135 @@ def _evaluate_verifier(args: argparse.Namespace) -> int:
 
 
 def add_evaluate_video(sub) -> None:
-    p = sub.add_parser("evaluate-video", help="leak rate on clips generated from annotated stills")
+    p = sub.add_parser("evaluate-video", help="leaks, background changed and fps of the video pipeline")
+    p.add_argument("--suite", choices=("stills", "scenes"), default="stills",
+                   help="stills: clips moved over one annotated still, in memory; scenes: composed "
+                        "720p scenes written as MP4 and redacted end to end (fps measured)")
     p.add_argument("--data", type=Path, default=Path("../shared/data"))
-    p.add_argument("--clips", type=int, default=24, help="clips per class (motions cycle)")
+    p.add_argument("--clips", type=int, default=24, help="clips per class (stills) or per kind (scenes)")
     p.add_argument("--motions", default=None,
                    help="comma-separated motions the clips cycle through (default: all of them)")
+    p.add_argument("--kinds", default=None, help="scenes: comma-separated kinds (default: all of them)")
     p.add_argument("--skip", type=int, default=0,
                    help="skip the first N annotated stills per class: a held-out suite (e.g. --skip 24)")
-    p.add_argument("--frames", type=int, default=30)
+    p.add_argument("--frames", type=int, default=0, help="frames per clip (default: 30 stills, 60 scenes)")
     p.add_argument("--backend", default="unet")
-    p.add_argument("--stride", type=int, default=1)
-    p.add_argument("--window", type=int, default=6)
-    p.add_argument("--hold", type=int, default=6)
+    p.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE,
+                   help="the video profile; the options below override its parameters")
+    p.add_argument("--stride", type=int)
+    p.add_argument("--window", type=int)
+    p.add_argument("--hold", type=int)
+    p.add_argument("--face-work-size", type=int)
+    p.add_argument("--plate-work-size", type=int)
     p.add_argument("--no-baseline", dest="baseline", action="store_false",
-                   help="skip the per-frame baseline (it does not depend on stride, window or hold)")
+                   help="stills: skip the per-frame baseline (it does not depend on the profile)")
     p.add_argument("--no-camera-motion", dest="camera", action="store_false",
-                   help="propagate without camera-motion compensation (the ablation)")
+                   help="stills: propagate without camera-motion compensation (the ablation)")
+    p.add_argument("--no-follow", dest="follow", action="store_false",
+                   help="do not follow objects between detections (the ablation)")
     p.add_argument("--hold-strides", type=int, help="least hold after a track's last sighting, in "
                    "detection strides (default: the pipeline's)")
     p.add_argument("--lookahead-strides", type=int, help="least look-ahead before a frame is final, "
                    "in detection strides (default: the pipeline's)")
-    p.add_argument("--edge-every", type=int, default=EDGE_EVERY,
+    p.add_argument("--edge-every", type=int,
                    help="between detected frames, search the side bands for faces every N-th frame "
                         "(0: never, the ablation)")
-    p.add_argument("--no-second-look", dest="second_look", action="store_false",
+    p.add_argument("--no-second-look", dest="second_look", action="store_false", default=None,
                    help="no zoomed second look where a track's object was missed (the ablation)")
-    p.add_argument("--growth", type=float, help="least growth of propagated masks per frame, as a "
-                   "share of the object's size, per frame of stride (default: the pipeline's)")
+    p.add_argument("--growth", type=float, help="least growth of propagated masks per frame not "
+                   "followed, as a share of the object's size, per frame of stride")
+    p.add_argument("--follow-growth", type=float, help="least growth per followed frame, as a share "
+                   "of the object's size")
     p.add_argument("--edge-hold", type=int, help="hold after a sighting the frame's edge cuts, in "
                    "holds (1: as any other; default: the pipeline's)")
-    p.add_argument("--classes", default="plates,faces", help="comma-separated classes the suite takes")
+    p.add_argument("--classes", default="plates,faces", help="stills: comma-separated classes")
     p.add_argument("--compare-deface", dest="deface", action="store_true",
                    help="also score deface (its detector and masks, per frame) on the face clips")
+    p.add_argument("--mode", default="fill", help="redaction mode (the scenes' fps includes it)")
     p.add_argument("--json", type=Path)
     p.set_defaults(func=_evaluate_video)
 
 
-def _evaluate_video(args: argparse.Namespace) -> int:
-    from service.config import Settings
-    from service.core.options import Options
-    from service.core.strides import EDGE_HOLD, HOLD_STRIDES, LOOKAHEAD_STRIDES, MIN_SPEED_PER_STRIDE
-    from service.datasets import load_records, select
-    from service.evaluation.deface_baseline import deface_leak_rates
-    from service.evaluation.video_leaks import MOTIONS, leak_rates, suite
-    from service.media.images import decode
+def video_options(args: argparse.Namespace):
+    """The profile's ``VideoOptions`` with the flags given on top."""
+    names = ("stride", "window", "hold", "face_work_size", "plate_work_size", "hold_strides",
+             "lookahead_strides", "edge_every", "second_look", "growth", "follow_growth", "edge_hold")
+    return PROFILES[args.profile].video_options(follow=args.follow,
+                                                **{k: getattr(args, k) for k in names})
 
-    motions = tuple(args.motions.split(",")) if args.motions else MOTIONS
-    if unknown := set(motions) - set(MOTIONS):
-        raise SystemExit(f"unknown motions {sorted(unknown)}; known: {', '.join(MOTIONS)}")
-    if (args.skip < 0 or args.edge_every < 0 or args.clips < 1
-            or (args.edge_hold is not None and args.edge_hold < 1)):
-        raise SystemExit("--skip and --edge-every must be 0 or more, --clips and --edge-hold 1 or more")
+
+def _evaluate_video(args: argparse.Namespace) -> int:
+    from service.evaluation.video_leaks import MOTIONS
+    from service.evaluation.video_scenes import KINDS, SCENE_MOTIONS
+
+    known = SCENE_MOTIONS if args.suite == "scenes" else MOTIONS
+    motions = tuple(args.motions.split(",")) if args.motions else known
+    if unknown := set(motions) - set(known):
+        raise SystemExit(f"unknown motions {sorted(unknown)}; known: {', '.join(known)}")
+    kinds = tuple(args.kinds.split(",")) if args.kinds else KINDS
+    if unknown := set(kinds) - set(KINDS):
+        raise SystemExit(f"unknown kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
+    if (args.skip < 0 or (args.edge_every or 0) < 0 or args.clips < 1 or args.frames < 0
+            or (args.edge_hold is not None and args.edge_hold < 1) or (args.stride or 1) < 1):
+        raise SystemExit("--skip, --frames and --edge-every must be 0 or more, --clips, --stride and "
+                         "--edge-hold 1 or more")
     classes = tuple(args.classes.split(","))
     if not classes or set(classes) - {"plates", "faces"}:
         raise SystemExit("--classes takes plates, faces or both")
-    settings = Settings()
-    models = settings.load_models((args.backend,))
+    vopts = video_options(args)
+    if args.suite == "scenes":
+        return _evaluate_scenes(args, vopts, motions, kinds)
+    return _evaluate_stills(args, vopts, motions, classes)
+
+
+def _settings_of(vopts) -> dict:
+    return {k: v for k, v in vopts.__dict__.items() if k not in ("codec", "crf", "keep_audio")}
+
+
+def _evaluate_stills(args: argparse.Namespace, vopts, motions: tuple[str, ...], classes: tuple[str, ...]
+                     ) -> int:
+    from service.config import Settings
+    from service.core.options import Options
+    from service.datasets import load_records, select
+    from service.evaluation.deface_baseline import deface_leak_rates
+    from service.evaluation.video_leaks import leak_rates, suite
+    from service.media.images import decode
+
+    models = Settings().load_models((args.backend,))
     parts = {"plates": ("plates_uc3m_lp_320", "test"), "faces": ("faces_fmd_train", "dev")}
     sources = {cls: select(load_records(args.data / parts[cls][0]), parts[cls][1]) for cls in classes}
     clips = [(decode(r.image.read_bytes(), 1 << 31).rgb, r, cls, spec)
-             for r, cls, spec in suite(sources, args.clips, motions, args.frames, args.skip)]
-    opts = Options(backend=args.backend)
-    defaults = {"growth": MIN_SPEED_PER_STRIDE, "hold_strides": HOLD_STRIDES,
-                "lookahead_strides": LOOKAHEAD_STRIDES, "edge_hold": EDGE_HOLD}
-    tuning = {k: d if getattr(args, k) is None else getattr(args, k) for k, d in defaults.items()}
+             for r, cls, spec in suite(sources, args.clips, motions, args.frames or 30, args.skip)]
+    opts = Options(backend=args.backend, mode=args.mode)
     result = {
-        "clips": len(clips), "skip": args.skip, "frames_per_clip": args.frames, "motions": list(motions),
-        "backend": args.backend,
-        "propagation": {"stride": args.stride, "window": args.window, "hold": args.hold, **tuning,
-                        "camera_motion": args.camera, "second_look": args.second_look,
-                        "edge_every": args.edge_every,
-                        **leak_rates(models, clips, opts, args.window, args.hold, args.stride,
-                                     args.camera, args.second_look, args.edge_every, **tuning)},
-        "per_frame_baseline": leak_rates(models, clips, opts, 0, 0, 1) if args.baseline else None,
+        "suite": "stills", "clips": len(clips), "skip": args.skip, "frames_per_clip": args.frames or 30,
+        "motions": list(motions), "backend": args.backend, "profile": args.profile,
+        "propagation": {**_settings_of(vopts), "camera_motion": args.camera,
+                        **leak_rates(models, clips, opts, vopts, args.camera)},
+        "per_frame_baseline": leak_rates(models, clips, opts, None) if args.baseline else None,
         "deface": deface_leak_rates(clips) if args.deface else None,
+    }
+    return _emit(result, args.json)
+
+
+def _evaluate_scenes(args: argparse.Namespace, vopts, motions: tuple[str, ...], kinds: tuple[str, ...]
+                     ) -> int:
+    from service.config import Settings
+    from service.core.options import Options
+    from service.datasets import load_records, select
+    from service.evaluation.video_end_to_end import scene_rates
+    from service.evaluation.video_scenes import scenes
+    from service.media.images import decode
+
+    models = Settings().load_models((args.backend,))
+    road = select(load_records(args.data / "plates_openalpr"), "dev")
+    crowd = select(load_records(args.data / "faces_fmd_train"), "dev")
+    chosen = scenes(road, crowd, args.clips, motions, args.frames or 60, kinds, args.skip)
+    result = {
+        "suite": "scenes", "clips": len(chosen), "skip": args.skip, "frames_per_clip": args.frames or 60,
+        "size": "1280x720", "motions": list(motions), "kinds": list(kinds), "backend": args.backend,
+        "profile": args.profile, "mode": args.mode, "settings": _settings_of(vopts),
+        **scene_rates(models, chosen, Options(backend=args.backend, mode=args.mode), vopts,
+                      lambda r: decode(r.image.read_bytes(), 1 << 31).rgb, deface=args.deface),
     }
     return _emit(result, args.json)

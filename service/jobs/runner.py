@@ -37,7 +37,7 @@ def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) 
 
     try:
         opts = to_options(job.options, settings.default_backend)
-        info = redact_video(models, src, dst, opts, to_video_options(job.options),
+        info = redact_video(models, src, dst, opts, to_video_options(job.options, settings.video_profile),
                             settings.video_limits(), progress)
         media_type, ext = output_type(info)
         outcome = {"status": "succeeded", "progress": 1.0, "media_type": media_type, "extension": ext}

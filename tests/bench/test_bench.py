@@ -2,6 +2,7 @@ from service.bench.images import STAGES, bench_images
 from service.bench.synthetic import synthetic_clip, synthetic_jpeg
 from service.bench.video import bench_video
 from service.core.options import Options
+from service.core.profiles import PROFILES
 from service.media.video import VideoLimits, probe
 
 
@@ -32,8 +33,10 @@ def test_synthetic_media_is_deterministic(tmp_path):
 
 def test_video_bench_compares_with_the_ceiling(tiny_models, tmp_path):
     clip = synthetic_clip(tmp_path / "c.mp4", 320, 180, seconds=1.0)
-    out = bench_video(tiny_models, clip, "unet", [2], deface=False)
+    out = bench_video(tiny_models, clip, "unet", {"fast": PROFILES["fast"].video_options(stride=2)},
+                      deface=False)
     assert out["frames"] == 30 and out["rows"][0]["what"].startswith("ceiling")
+    assert out["rows"][1]["what"] == "veil unet fast (stride 2)"
     assert out["rows"][1]["vs_ceiling"] > 0
     assert 0 < out["rows"][1].get("peak_rss_mb", out["peak_rss_mb"]) <= out["peak_rss_mb"]
     stages = out["rows"][1]["stages_ms_per_frame"]

@@ -298,3 +298,39 @@ def test_a_partly_searched_frame_adds_sightings_and_misses_nothing():
     # at 4 the face at x=100, which frame 2 did not sight; at 8 the band's face sighted at 6
     assert asked == [(4, 1), (8, 1)]
     assert [t for t in range(12) if paint(out[t], (100, 200))[30, 5]] == list(range(2, 11))
+
+
+def _run_followed(prop, frames, steps):
+    """``run`` with per-frame followed steps: frame t's ``steps[t]`` (track id -> 3×3), or None."""
+    out = {}
+    for t, dets in enumerate(frames):
+        for ft, _, objs in prop.push(t, None, dets, followed=steps[t]):
+            out[ft] = objs
+    for ft, _, objs in prop.flush():
+        out[ft] = objs
+    return [out[t] for t in range(len(frames))]
+
+
+def test_a_followed_object_is_masked_where_it_is_and_grows_little():
+    """At stride 10 an object is detected at frames 0 and 10 only; it swerves in between (down 4 px a
+    frame, then back up), which interpolation cannot know. Followed frame by frame, each frame's mask
+    sits on it and grows by the follow growth only; unfollowed, the mask must grow far wider to cover
+    it (the cone of where it might be)."""
+    def where(t):
+        return 40 + 2 * t, 40 + 4 * min(t, 10 - t)
+
+    frames = [[det(*where(t))] if t % 10 == 0 else None for t in range(21)]
+    def step(t):
+        (x0, y0), (x1, y1) = where(t - 1), where(t)
+        return np.array([[1.0, 0, x1 - x0], [0, 1.0, y1 - y0], [0, 0, 1.0]])
+
+    shift = [None] + [step(t) for t in range(1, 21)]
+    followed = for_stride(300, 200, 10, 6, 6)
+    objs = _run_followed(followed, frames, [({0: shift[t]} if t else None) for t in range(21)])
+    for t in range(1, 10):
+        x, y = where(t)
+        m = paint(objs[t], (200, 300))
+        assert m[y:y + 20, x:x + 20].all(), t
+        assert m.sum() <= (20 + 2 * 3) ** 2, (t, m.sum())  # the follow growth: ≤ 1 px a frame
+    unfollowed = run(for_stride(300, 200, 10, 6, 6), frames)
+    assert paint(unfollowed[5], (200, 300)).sum() > 4 * paint(objs[5], (200, 300)).sum()

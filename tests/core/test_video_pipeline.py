@@ -172,3 +172,36 @@ def test_batcher_moves_masks_with_the_camera(tmp_path):
         m = paint(objs, (240, 320))
         assert m[y:y + 30, x:x + 30].all(), t
         assert m.sum() <= (30 + 2 * 4) ** 2, t  # grown by the least speed (≤ 1 px a frame) only
+
+
+def test_plate_specks_are_weak_until_found_again(monkeypatch, tiny_models):
+    """A plate under ``PLATE_SPECK_PX`` extends a track but only starts a tentative one; a plate of any
+    size that a track already holds stays covered, and a speck found in two detected frames is painted."""
+    from service.core import video_pipeline
+    from service.core.tracking import for_stride
+
+    speck = Detection("plates", 0.9, (50, 50, 58, 54), np.ones((4, 8), bool))
+    plate = Detection("plates", 0.9, (10, 10, 50, 22), np.ones((12, 40), bool))
+    monkeypatch.setattr(video_pipeline, "detect_many",
+                        lambda models, frames, *a, **k: [[speck, plate]] * len(frames))
+    (strong, weak), = video_pipeline.frame_detections_many(tiny_models, [np.zeros((120, 160, 3), np.uint8)],
+                                                           Options(dilation_px=0, dilation_pct=0))
+    assert [d.box for d in strong] == [plate.box] and [d.box for d in weak] == [speck.box]
+    none, = video_pipeline.frame_detections_many(tiny_models, [np.zeros((120, 160, 3), np.uint8)],
+                                                 Options(dilation_px=0, dilation_pct=0), speck=0)
+    assert len(none[0]) == 2 and not none[1]
+
+    def masked_at(sightings):  # frames 0, 4, 8, ... detected; the speck found where ``sightings`` says
+        prop = for_stride(160, 120, 4, 6, 6)
+        out = {}
+        for t in range(17):
+            dets = [] if t % 4 else None
+            found = [speck] if t % 4 == 0 and t in sightings else []
+            for ft, _, objs in prop.push(t, None, dets, found):
+                out[ft] = paint(objs, (120, 160))[52, 54]
+        for ft, _, objs in prop.flush():
+            out[ft] = paint(objs, (120, 160))[52, 54]
+        return [t for t in range(17) if out[t]]
+
+    assert masked_at({4}) == []  # one frame's speck is not a plate
+    assert set(range(4, 9)) <= set(masked_at({4, 8}))  # found again: painted, back to its first sighting

@@ -78,3 +78,28 @@ def test_a_tally_counts_an_object_frame_as_leaking_under_0_8_coverage_per_class(
     out = tally.result()
     assert (out["object_frames"], out["leak_rate"], out["frames_with_leak"]) == (3, round(2 / 3, 5), 1.0)
     assert out["by_class"]["faces"]["leak_rate"] == 0.5 and out["by_class"]["plates"]["leak_rate"] == 1.0
+
+
+def test_a_tally_measures_the_background_changed_per_frame_away_from_every_object():
+    """Background: pixels farther than half an object's size from it (its box doubled), minus pixels
+    to ignore; per frame, then mean and worst. Leaks are also split by object size."""
+    obj = np.zeros((100, 100), bool)
+    obj[40:60, 40:60] = True  # 20 px: its doubled box is 30..70
+    near = np.zeros((100, 100), bool)
+    near[35:65, 35:65] = True  # all within the margin (10 px around it): no background changed
+    far = near.copy()
+    far[:10] = True  # 1000 background pixels
+    ignore = np.zeros((100, 100), bool)
+    ignore[:5] = True  # half of them are to be ignored
+    tally = Tally()
+    tally.add_frame(near, {"faces": [obj]})
+    tally.add_frame(far, {"faces": [obj], "plates": []}, ignore)
+    out = tally.result()
+    # 500 of the ~7 990 pixels that are neither object margin (~1 510) nor ignored
+    assert 0.060 < out["background_changed_worst"] < 0.065
+    assert out["background_changed"] == round(out["background_changed_worst"] / 2, 5)
+    assert out["leak_rate"] == 0.0 and out["leak_by_size"] == {"<24": {"object_frames": 2, "leak_rate": 0.0}}
+    assert out["by_class"]["plates"]["object_frames"] == 0
+    empty = Tally()
+    empty.add_frame(far, {"plates": []})  # a clip without objects: every masked pixel is background
+    assert empty.result()["background_changed"] == round(far.sum() / far.size, 5)

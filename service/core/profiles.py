@@ -1,0 +1,50 @@
+"""Video profiles: one named, frozen set of detection and tracking parameters per trade-off.
+
+A person picks ``fast``, ``balanced`` or ``thorough``; each fixes how often the models look (stride),
+at which working size, how far propagated masks may grow, and which extra searches run. Stride and
+working sizes stay available as expert overrides of a profile. What each profile costs, leaks and
+over-redacts is measured by ``veil evaluate-video --suite scenes --profile NAME`` (docs/benchmarks.md,
+"Video profiles").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.core.video_pipeline import VideoOptions
+
+
+@dataclass(frozen=True)
+class Profile:
+    summary: str
+    stride: int  # detect every n-th frame; the tracker follows objects in between
+    face_work_size: int | None  # None: the service's setting
+    plate_work_size: int | None
+    growth: float  # least growth of a mask per frame not followed, × object size, per stride
+    second_look: bool
+    edge_every: int
+
+    def video_options(self, **overrides) -> VideoOptions:
+        """The profile's ``VideoOptions``; ``overrides`` (codec, crf, keep_audio, stride, ...) win."""
+        from service.core.video_pipeline import VideoOptions  # the pipeline's heavy imports, when used
+
+        base = {"stride": self.stride, "growth": self.growth, "second_look": self.second_look,
+                "edge_every": self.edge_every, "face_work_size": self.face_work_size,
+                "plate_work_size": self.plate_work_size}
+        return VideoOptions(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+PROFILES: dict[str, Profile] = {
+    "fast": Profile("real time on a 2-core CPU for 720p; small faces may be missed", stride=10,
+                    face_work_size=640, plate_work_size=640, growth=0.0025, second_look=True,
+                    edge_every=2),
+    "balanced": Profile("the default: every 5th frame detected at full working size", stride=5,
+                        face_work_size=None, plate_work_size=None, growth=0.0025, second_look=True,
+                        edge_every=2),
+    "thorough": Profile("every frame detected at full working size: slowest, fewest leaks", stride=1,
+                        face_work_size=None, plate_work_size=None, growth=0.025, second_look=True,
+                        edge_every=2),
+}
+DEFAULT_PROFILE = "balanced"

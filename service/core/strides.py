@@ -3,13 +3,15 @@ after a track's last sighting, the look-ahead before a frame is final, and when 
 (``service.core.tracking.for_stride`` builds the propagator from them)."""
 
 MIN_SPEED_PER_STRIDE = 0.025
-"""Least growth of a propagated mask per frame away from a sighting, as a share of the object's size,
-per frame of detection stride: the less often the detector looks, the less is known in between.
+"""Least growth of a propagated mask per frame away from a sighting over which its object was *not*
+followed (``service.core.follow``), as a share of the object's size, per frame of detection stride: the
+less often the detector looks, the less is known in between. Each video profile sets its own
+(``service.core.profiles``); this is the ``thorough`` one's.
 
-Measured with ``veil evaluate-video --growth`` (docs/benchmarks.md), camera motion compensated, 640
-work sizes, stride 8: 0.0125 / 0.025 leak 0.0085 / 0.0037 of object-frames for an over-redaction of
-0.190 / 0.346 of the frame. What the growth covers there are mostly faces the detector missed in
-every detected frame near them; detecting more often is the better cure where time allows."""
+At stride 10 this cone grew masks by a quarter of an object's size per frame: on composed 720p scenes
+it masked 24 % of the background on average and whole frames at worst, and what it covered beyond
+the objects' own motion were mostly faces the detector never found, covered by their neighbours' masks
+(docs/benchmarks.md, "Video profiles"). Detecting more often, at a larger working size, is the cure."""
 
 
 def min_speed(stride: int, per_stride: float = MIN_SPEED_PER_STRIDE) -> float:
@@ -47,7 +49,7 @@ bands of 0.1 mirrored: 49 leaking face-frames without bands, 39 searching every 
 2nd (docs/benchmarks.md)."""
 
 
-FOLLOW_GROWTH = 0.01
+FOLLOW_GROWTH = 0.02
 """Least growth of a propagated mask per frame over which its object itself was followed
 (``service.core.follow``), as a share of the object's size: what following can drift by. It does not
 scale with the stride: a followed object's place is measured in every frame, not guessed."""

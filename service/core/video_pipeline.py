@@ -160,6 +160,10 @@ class VideoOptions:
     face_work_size: int | None = None  # the full-frame models' long side (None: the service's)
     plate_work_size: int | None = None
 
+    def check(self) -> None:
+        if self.codec not in OUTPUT_CODECS or self.stride < 1 or self.edge_every < 0:
+            raise ValueError("invalid video options")
+
     def propagator(self, width: int, height: int) -> Propagator:
         return for_stride(width, height, self.stride, self.window, self.hold, self.growth,
                           self.hold_strides, self.lookahead_strides, self.edge_hold, self.follow_growth)
@@ -178,8 +182,7 @@ class FrameLoop:
 
     def __init__(self, models: ModelSet, opts: Options, vopts: VideoOptions, width: int, height: int,
                  timer: StageTimer = NO_TIMER, observe: Observer | None = None) -> None:
-        if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1 or vopts.edge_every < 0:
-            raise ValueError("invalid video options")
+        vopts.check()
         opts = replace(opts, face_work_size=opts.face_work_size or vopts.face_work_size,
                        plate_work_size=opts.plate_work_size or vopts.plate_work_size)
         self.opts, self.timer, self.observe = opts, timer, observe
@@ -217,8 +220,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
                  limits: VideoLimits, progress: Callable[[float], None] | None = None,
                  timer: StageTimer = NO_TIMER, observe: Observer | None = None) -> VideoInfo:
     """Write the redacted video to ``dst`` atomically; on any failure ``dst`` is not created."""
-    if vopts.codec not in OUTPUT_CODECS or vopts.stride < 1 or vopts.edge_every < 0:
-        raise ValueError("invalid video options")
+    vopts.check()
     info = probe(src, limits)
     width, height = info.display_size
     loop = FrameLoop(models, opts, vopts, width, height, timer, observe)

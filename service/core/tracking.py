@@ -7,9 +7,11 @@ sighting). Masks never shrink: a frame's objects are the union of its own sighti
 carried from each track's nearest other sightings, dilated by how far the track could have moved since
 (or until); where the frame has a sighting, the other sightings are dilated only by the track's measured
 own motion and one frame's least growth. Where a detected frame misses a track, a zoomed second look
-(``service.core.second_look``) may find it, starting a track of its own. Where the camera's motion is
-known (``service.core.motion``), sightings are first moved with the picture, so interpolation,
-association and growth deal only with the object's own motion.
+(``service.core.second_look``) may find it, starting a track of its own. Where the object itself was
+followed from frame to frame (``service.core.follow``), its sightings move along that path and grow only
+by what following may drift; elsewhere, where the camera's motion is known (``service.core.motion``),
+they move with the picture, so interpolation, association and growth deal only with the object's own
+motion.
 """
 
 from __future__ import annotations
@@ -85,7 +87,6 @@ class Propagator:
     tracks: list[Track] = field(default_factory=list)
     _pending: deque = field(default_factory=deque)  # (frame index, payload)
     _motion: dict = field(default_factory=dict)  # frame index t -> 3×3 map from t - 1 to t, or None
-    _between: dict = field(default_factory=dict)  # (f, t) -> between(f, t), for frames already pushed
     _paths: dict = field(default_factory=dict)  # (track id, f, t) -> its path(f, t)
     _next_id: int = 0
     _last_detected: int = -1  # the last frame detection ran on
@@ -187,22 +188,6 @@ class Propagator:
         """Frames between sighting ``f`` and frame ``t`` over which the object itself was followed."""
         return sum(1 for k in range(min(f, t) + 1, max(f, t) + 1) if k in tr.steps)
 
-    def between(self, f: int, t: int) -> np.ndarray | None:
-        """The picture's motion from frame ``f`` to frame ``t`` (3×3), None where any step is unknown."""
-        if (f, t) in self._between:
-            return self._between[f, t]
-        a = motion.IDENTITY
-        for k in range(min(f, t) + 1, max(f, t) + 1):
-            step = self._motion.get(k)
-            if step is None:
-                a = None
-                break
-            a = step @ a
-        if a is not None and f > t:
-            a = np.linalg.inv(a)
-        self._between[f, t] = a
-        return a
-
     def _box_at(self, tr: Track, f: int, t: int) -> tuple[float, float, float, float]:
         """Where sighting ``f`` of ``tr`` is at frame ``t``: moved as it was followed, else with the
         picture."""
@@ -296,8 +281,6 @@ class Propagator:
         self.tracks = [tr for tr in self.tracks if tr.seen]
         for f in [f for f in self._motion if f < horizon]:
             del self._motion[f]
-        for key in [key for key in self._between if min(key) < horizon]:
-            del self._between[key]
         for key in [key for key in self._paths if min(key[1:]) < horizon]:
             del self._paths[key]
         for tr in self.tracks:

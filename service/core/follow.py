@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from service.core.motion import grey_copy
+
 WORK_SIDE = 640
 """Long side (px) of the grey copy objects are followed on."""
 GRID = 3
@@ -37,18 +39,9 @@ class ObjectFlow:
         self.work_side = work_side
         self._prev: np.ndarray | None = None
 
-    def _grey(self, rgb: np.ndarray) -> tuple[np.ndarray, float]:
-        h, w = rgb.shape[:2]
-        scale = min(1.0, self.work_side / max(h, w))
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        if scale < 1.0:
-            grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
-                              interpolation=cv2.INTER_AREA)
-        return grey, scale
-
     def step(self, rgb: np.ndarray, boxes: list[tuple[float, float, float, float]]
              ) -> list[np.ndarray | None]:
-        grey, scale = self._grey(rgb)
+        grey, scale = grey_copy(rgb, self.work_side)
         prev, self._prev = self._prev, grey
         if prev is None or prev.shape != grey.shape or not boxes:
             return [None] * len(boxes)

@@ -29,6 +29,17 @@ def to3(m: np.ndarray) -> np.ndarray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
+def grey_copy(rgb: np.ndarray, work_side: int) -> tuple[np.ndarray, float]:
+    """A grey copy of ``rgb`` whose long side is at most ``work_side``, and the scale applied."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, work_side / max(h, w))
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if scale < 1.0:
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
+                          interpolation=cv2.INTER_AREA)
+    return grey, scale
+
+
 class CameraMotion:
     """Feed frames in order; ``step`` gives the 3×3 map from the previous frame's pixels to this one's
     (None on the first frame and wherever the motion is unknown)."""
@@ -37,17 +48,8 @@ class CameraMotion:
         self.work_side, self.corners = work_side, corners
         self._prev: np.ndarray | None = None
 
-    def _grey(self, rgb: np.ndarray) -> tuple[np.ndarray, float]:
-        h, w = rgb.shape[:2]
-        scale = min(1.0, self.work_side / max(h, w))
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        if scale < 1.0:
-            grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
-                              interpolation=cv2.INTER_AREA)
-        return grey, scale
-
     def step(self, rgb: np.ndarray) -> np.ndarray | None:
-        grey, scale = self._grey(rgb)
+        grey, scale = grey_copy(rgb, self.work_side)
         prev, self._prev = self._prev, grey
         if prev is None or prev.shape != grey.shape:
             return None

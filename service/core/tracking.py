@@ -247,7 +247,7 @@ class Propagator:
 
     def search_box(self, tr: Track, t: int) -> tuple[float, float, float, float]:
         """Where ``tr``'s object may be at frame ``t``: its predicted box with the margin it could have
-        moved on its own since its last sighting (as ``_uncertain`` grows its mask)."""
+        moved on its own since its last sighting (as ``_drifted`` grows its mask)."""
         last, det = tr.last()
         margin = max(self.min_speed * det.size, self._own_speed(tr)) * abs(t - last)
         x1, y1, x2, y2 = self.predicted_box(tr, t)
@@ -314,11 +314,11 @@ class Propagator:
                 shapes = [d for d in (self._at(tr, f, t, box) for f in (fb, fa)) if d is not None]
                 if shapes:
                     near = fb if t - fb <= fa - t else fa
-                    out.append(self._uncertain(tr, union(shapes), min(t - fb, fa - t), near, t))
+                    out.append(self._drifted(tr, union(shapes), near, t, self.min_speed))
             elif fb is not None and t - fb <= self._held(tr, fb):
-                out.append(self._uncertain(tr, self._at(tr, fb, t), t - fb, fb, t))  # held after last seen
+                out.append(self._drifted(tr, self._at(tr, fb, t), fb, t, self.min_speed))  # held after
             elif fa is not None and fa - t <= self.hold:
-                out.append(self._uncertain(tr, self._at(tr, fa, t), fa - t, fa, t))  # shown before first seen
+                out.append(self._drifted(tr, self._at(tr, fa, t), fa, t, self.min_speed))  # before first seen
             # temporal smoothing: never smaller than the neighbouring sightings (a sighted frame's
             # mask above already holds them, grown)
             for f in (fb, fa) if t not in tr.seen else ():
@@ -337,18 +337,9 @@ class Propagator:
         object is often missed while it leaves; its mask, moved with the picture, leaves with it)."""
         return self._longest_hold() if touches_edge(tr.seen[f].box, self.width, self.height) else self.hold
 
-    def _uncertain(self, tr: Track, det: Detection | None, gap: int, f: int | None = None,
-                   t: int | None = None) -> Detection | None:
-        """A propagated mask grows with how far the object may have moved on its own since it was
-        seen (sighting ``f``, ``gap`` frames from frame ``t``): see ``_drifted``, at least
-        ``min_speed`` × its size per frame not followed."""
-        if f is None or t is None:
-            return None if det is None else self._grow(det, max(self.min_speed * det.size,
-                                                                self._own_speed(tr)) * gap)
-        return self._drifted(tr, det, f, t, self.min_speed)
-
     def _drifted(self, tr: Track, det: Detection | None, f: int, t: int, least: float) -> Detection | None:
-        """``det`` (sighting ``f`` moved to frame ``t``) grown by how far it may be off: per frame the
+        """``det`` (sighting ``f`` moved to frame ``t``) grown by how far the object may have moved on its
+        own since (or until) it was seen: per frame the
         object itself was followed, ``follow_growth`` × its size (following measured where it went);
         per other frame, the track's fastest corner speed relative to its path (px/frame), at least
         ``least`` × its size."""

@@ -220,7 +220,7 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
                  limits: VideoLimits, progress: Callable[[float], None] | None = None,
                  timer: StageTimer = NO_TIMER, observe: Observer | None = None) -> VideoInfo:
     """Write the redacted video to ``dst`` atomically; on any failure ``dst`` is not created."""
-    vopts.check()
+    vopts.check()  # before probing: a bad option fails before the file is read
     info = probe(src, limits)
     width, height = info.display_size
     loop = FrameLoop(models, opts, vopts, width, height, timer, observe)

@@ -16,24 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from service.bench.video import ceiling_fps
 from service.core.options import Options
 from service.core.video_pipeline import VideoOptions, redact_video
 from service.datasets import Record
 from service.evaluation.video_leaks import Recorder, Tally
 from service.evaluation.video_scenes import SceneSpec, compose, frames_of, write_clip
 from service.inference.registry import ModelSet
-from service.media.video import VideoLimits, transcode
-
-
-def _passthrough(t, rgb, _extra):
-    yield t, rgb
-
-
-def ceiling_fps(src: Path, dst: Path, frames: int) -> float:
-    """Decode + encode alone (no model): the most any redaction of ``src`` can reach."""
-    t0 = time.perf_counter()
-    transcode(src, dst, _passthrough, lambda: iter(()))
-    return frames / (time.perf_counter() - t0)
+from service.media.video import VideoLimits
 
 
 def scene_rates(models: ModelSet, scenes: list[tuple[SceneSpec, Record | None, Record | None]],

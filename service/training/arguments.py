@@ -52,5 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "are mined (plate-verifier: comma-separated finders)")
     p.add_argument("--negatives", type=float, default=0.0,
                    help="faces, plate-shapes: share of crops on detector false positives (empty target)")
+    p.add_argument("--rendered", type=int, default=0,
+                   help="plates: rendered plate-free scenes per kind (documents, posters, textures; "
+                        "screenshots held out) added to the negative scenes")
     p.add_argument("--paste", type=float, default=0.0,
                    help="plates: share of samples that paste train plates onto plate-free scenes")

@@ -64,7 +64,7 @@ class PlateSampler:
     def __init__(
         self,
         records: list[Record],
-        negatives: list[Record],
+        negatives: list[Record | np.ndarray],
         size: int = 256,
         hard: dict[int, list[tuple[int, int, int, int]]] | None = None,
         paste: float = 0.0,
@@ -73,7 +73,7 @@ class PlateSampler:
     ) -> None:
         self.size = size
         self.items = [(_read_rgb(r.image), objects(r)) for r in records]
-        self.negatives = [_read_rgb(r.image) for r in negatives]
+        self.negatives = [r if isinstance(r, np.ndarray) else _read_rgb(r.image) for r in negatives]
         self.hard = {i: c for i, c in (hard or {}).items() if c}
         self.paste = paste
         self.widths = widths

@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -25,6 +26,18 @@ from service.training.pretrained import ENCODERS
 from service.training.samplers import FaceCropSampler, PlateSampler, _read_rgb
 from service.training.shape_sampler import PlateShapeSampler
 
+HELD_OUT_KINDS = ("screenshot",)
+"""Rendered kinds no model trains on: the negative suite measures how it generalises."""
+
+
+def fit_long_side(img: np.ndarray, side: int) -> np.ndarray:
+    """``img`` shrunk so its long side is at most ``side``."""
+    scale = side / max(img.shape[:2])
+    if scale >= 1:
+        return img
+    return cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)),
+                      interpolation=cv2.INTER_AREA)
+
 
 def _train_plates(data: Path) -> list:
     return select(load_records(data / "plates_uc3m_lp_320"), "train") + select(
@@ -32,17 +45,30 @@ def _train_plates(data: Path) -> list:
 
 
 def _mined(args: argparse.Namespace, negatives: list) -> dict:
-    """Where the plate finder ``--hard-negatives`` fires on the plate-free ``negatives``."""
-    from service.training.mining import mine_false_positives
+    """Where the plate finder ``--hard-negatives`` fires on the plate-free ``negatives`` (records or
+    images in memory)."""
+    from service.training.mining import mine_false_positives, mine_images
 
+    if negatives and isinstance(negatives[0], np.ndarray):
+        return mine_images(Path(args.hard_negatives), negatives, threshold=0.3, threads=args.threads)
     return mine_false_positives(Path(args.hard_negatives), negatives, threads=args.threads)
 
 
 def _plate_sampler(args: argparse.Namespace, data: Path, size: int):
     plates = _train_plates(data)
-    negatives = select(load_records(data / "faces_fmd_train"), "train")
+    negatives: list = select(load_records(data / "faces_fmd_train"), "train")
     sources = ["plates_uc3m_lp_320:train", "plates_openalpr:train(hash)",
                "faces_fmd_train:train(hash, negatives)"]
+    if args.rendered:
+        from service.negatives import KINDS, render
+
+        kinds = [k for k in KINDS if k not in HELD_OUT_KINDS]
+        negatives = [_read_rgb(r.image) for r in negatives]
+        work = ROLE_DEFAULTS["plates"]["work_size"]  # rendered pages at the scale the finder sees them
+        negatives += [fit_long_side(render(k, seed), work) for k in kinds for seed in range(args.rendered)]
+        sources.append(f"rendered plate-free scenes as negatives: {args.rendered} each of "
+                       f"{', '.join(kinds)} (seeds 0–{args.rendered - 1}; {', '.join(HELD_OUT_KINDS)} "
+                       "held out)")
     hard = None
     if args.hard_negatives:
         hard = _mined(args, negatives)
@@ -95,10 +121,6 @@ def _face_finder_sampler(args: argparse.Namespace, data: Path, size: int):
     return PlateSampler(scenes, [], size=size, objects=face_ellipses, widths=(lo, hi)), [
         f"faces_fmd_train:train(hash) (scene windows, one face rescaled to {lo}–{hi} px wide, "
         "ellipse targets inscribed in the boxes)"]
-
-
-HELD_OUT_KINDS = ("screenshot",)
-"""Rendered kinds the verifier never trains on: the negative suite measures how it generalises."""
 
 
 def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):

@@ -22,11 +22,10 @@ def _add_redact(sub) -> None:
 
 
 def _redact(args: argparse.Namespace) -> int:
-    from service.config import Settings
     from service.core.still import redact_with_mask
     from service.media.images import encode_mask_png
 
-    settings = Settings()
+    settings = _settings()
     fields = {k: v for k in RedactParams.model_fields if (v := getattr(args, k)) is not None}
     try:
         opts = to_options(fields, settings.default_backend)
@@ -85,15 +84,28 @@ def _redact_video(models, src: Path, dst: Path, opts, vopts) -> None:
         print(file=sys.stderr)
 
 
+def _settings():
+    """Settings from the environment; invalid ones stop the command with one line each (exit 2)."""
+    from pydantic import ValidationError
+
+    from service.config import Settings, problems_of
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for line in problems_of(exc):
+            print(line, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import logging
 
     import uvicorn
 
     from service.api.app import create_app
-    from service.config import Settings
 
-    settings = Settings()
+    settings = _settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False,
                 log_level=settings.log_level.lower())
@@ -103,13 +115,33 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     import logging
 
-    from service.config import Settings
     from service.jobs.queue import work
 
-    settings = Settings()
+    settings = _settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     models = settings.load_models()
-    work(settings, models, burst=args.burst)
+    on_finished = None
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        from service.api.metrics import Metrics
+
+        metrics = Metrics()
+        start_http_server(settings.worker_metrics_port, registry=metrics.registry)
+        on_finished = metrics.count_job
+    work(settings, models, burst=args.burst, on_finished=on_finished)
+    return 0
+
+
+def _hash_key(_: argparse.Namespace) -> int:
+    """Reads an API key from stdin, prints the digest to configure (the key itself is never stored)."""
+    from service.api.auth import key_digest
+
+    key = sys.stdin.readline().strip()
+    if not key:
+        print("no key on stdin", file=sys.stderr)
+        return 2
+    print(key_digest(key))
     return 0
 
 
@@ -132,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("worker", help="run video jobs from Redis (VEIL_QUEUE=redis, VEIL_REDIS_URL)")
     w.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     w.set_defaults(func=_worker)
+    h = sub.add_parser("hash-key", help="print the SHA-256 digest of an API key read from stdin "
+                                        "(for VEIL_API_KEY_HASHES or VEIL_API_KEYS_FILE)")
+    h.set_defaults(func=_hash_key)
     from service.training.arguments import add_arguments
 
     t = sub.add_parser("train", help="train a segmentation model from ../shared/data")

@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.core.profiles import DEFAULT_PROFILE, PROFILES
 from service.inference.engines import ENGINES
+from service.inference.model_files import DEFAULT_MODELS_DIR
 from service.inference.registry import BACKENDS, ModelSet
 from service.media.video import VideoLimits
 
-DEFAULT_MODELS = Path(__file__).resolve().parent.parent / "models"
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _digests(lines: list[str]) -> list[str]:
+    """Digests of an API keys file: one per line; blank lines and ``#`` comments skipped."""
+    found = [line.strip().lower() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if any(not _DIGEST.fullmatch(d) for d in found):
+        raise ValueError("api_keys_file must hold one SHA-256 hex digest per line (veil hash-key)")
+    return found
+
+
+def problems_of(exc: ValidationError) -> list[str]:
+    """One line per invalid setting: its variable and what is allowed (never the value given)."""
+    lines = []
+    for err in exc.errors():
+        name = "VEIL_" + "_".join(str(p) for p in err["loc"][:1]).upper() if err["loc"] else "settings"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"invalid setting {name}: {msg}")
+    return lines
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VEIL_", frozen=True)
 
-    models_dir: Path = DEFAULT_MODELS
+    models_dir: Path = DEFAULT_MODELS_DIR
     backends: tuple[str, ...] = BACKENDS
     default_backend: str = "unet"
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -54,8 +74,20 @@ class Settings(BaseSettings):
     max_sync_video_seconds: float = Field(20, ge=0)
     queue: Literal["local", "redis"] = "local"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Redis mode: a worker renews its lease on a running job this often ×3; a lapsed lease fails the job
+    job_lease_seconds: float = Field(30, ge=1, le=3600)
     callback_hosts: tuple[str, ...] = ()
     webhook_secret: SecretStr | None = None
+    # API keys: SHA-256 hex digests (``veil hash-key``), inline and/or one per line in a file (a Secret)
+    api_key_hashes: tuple[str, ...] = ()
+    api_keys_file: Path | None = None
+    # ``veil worker`` serves Prometheus metrics on this port (0: none)
+    worker_metrics_port: int = Field(0, ge=0, le=65535)
+
+    def api_key_digests(self) -> frozenset[str]:
+        """Every configured key digest (empty: keys not required)."""
+        lines = self.api_keys_file.read_text(encoding="utf-8").splitlines() if self.api_keys_file else []
+        return frozenset(self.api_key_hashes) | frozenset(_digests(lines))
 
     def load_models(self, backends: tuple[str, ...] | None = None, plate_verifier: bool = True) -> ModelSet:
         """Every configured (or the given) backend, loaded once; any missing file fails here.
@@ -80,6 +112,24 @@ class Settings(BaseSettings):
         if self.callback_hosts and (not secret.startswith("whsec_") or len(secret) < 30):
             raise ValueError("callback_hosts needs webhook_secret='whsec_<base64 of >= 24 random bytes>'")
         return self
+
+    @field_validator("api_key_hashes")
+    @classmethod
+    def _are_digests(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        v = tuple(d.strip().lower() for d in v)
+        if any(not _DIGEST.fullmatch(d) for d in v):
+            raise ValueError("api_key_hashes must be SHA-256 hex digests (veil hash-key prints one)")
+        return v
+
+    @field_validator("api_keys_file")
+    @classmethod
+    def _readable_digests(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return v
+        if not v.is_file():
+            raise ValueError("api_keys_file does not exist")
+        _digests(v.read_text(encoding="utf-8").splitlines())
+        return v
 
     @field_validator("backends")
     @classmethod

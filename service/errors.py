@@ -71,6 +71,13 @@ class ConfigurationError(VeilError):
 
 
 
+class UnauthorizedError(VeilError):
+    type_slug = "unauthorized"
+    status = 401
+    title = "Unauthorized"
+    public_detail = "Send a valid API key (Authorization: Bearer <key> or X-API-Key)."
+
+
 class BusyError(VeilError):
     type_slug = "busy"
     status = 503

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
+from service.api.auth import Authorized
 from service.api.routes import RuntimeDep
 from service.api.upload import save_upload
 from service.core.params import to_options, to_video_options
@@ -17,7 +18,7 @@ from service.jobs.store import Job
 from service.jobs.webhooks import check_callback
 from service.media.video import probe
 
-router = APIRouter(prefix="/v1/jobs")
+router = APIRouter(prefix="/v1/jobs", dependencies=Authorized)
 
 
 def _job(runtime, job_id: str) -> Job:

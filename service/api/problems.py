@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from service.errors import BusyError, VeilError
+from service.errors import BusyError, UnauthorizedError, VeilError
 
 PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger("veil.api")
@@ -24,6 +24,8 @@ def problem(status: int, slug: str, title: str, detail: str, headers: dict | Non
 async def _veil_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VeilError)
     headers = {"Retry-After": "1"} if exc.status == 503 or isinstance(exc, BusyError) else None
+    if isinstance(exc, UnauthorizedError):
+        headers = {"WWW-Authenticate": 'Bearer realm="veil"'}
     return problem(exc.status, exc.type_slug, exc.title, exc.detail, headers)
 
 

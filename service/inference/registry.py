@@ -13,7 +13,7 @@ from service.errors import ConfigurationError, InvalidOptionsError
 from service.inference.devices import Runtime
 from service.inference.engines import make_engine
 from service.inference.face_detector import CenterFace
-from service.inference.model_files import FACE_DETECTOR_INT8, read_config
+from service.inference.model_files import FACE_DETECTOR, FACE_DETECTOR_INT8, read_config
 from service.inference.plate_check import PlateVerifier
 from service.inference.segmenters import FaceFinder, FaceRefiner, PlateFinder, PlateShaper
 
@@ -89,7 +89,7 @@ def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime:
     models_dir = Path(models_dir)
     runtime = runtime or Runtime("cpu", "onnx")
     return ModelSet(
-        face_detector=CenterFace(runtime=runtime, int8=models_dir / FACE_DETECTOR_INT8),
+        face_detector=CenterFace(models_dir / FACE_DETECTOR, runtime, models_dir / FACE_DETECTOR_INT8),
         backends={b: load_backend(models_dir, b, runtime) for b in backends},
         face_work_size=face_work_size,
         plate_work_size=plate_work_size,

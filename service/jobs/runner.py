@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from service.config import Settings
@@ -18,12 +20,15 @@ class Cancelled(Exception):
     """The job's directory disappeared (DELETE) while it ran."""
 
 
-def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) -> None:
-    """Execute a queued job; input deleted when done, result kept until download or TTL."""
+def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) -> str | None:
+    """Execute a queued job; input deleted when done, result kept until download or TTL. Returns its
+    outcome (``succeeded``/``failed``), None if it was cancelled."""
     try:
         job = store.get(job_id)
     except KeyError:
-        return  # cancelled before it started
+        return None  # cancelled before it started
+    if job.status != "queued":
+        return None  # already failed by the reaper, or run elsewhere
     store.update(job, status="running", started=time.time())
     src, dst = store.input_path(job_id), store.result_path(job_id)
     last = [0.0]
@@ -42,7 +47,7 @@ def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) 
         media_type, ext = output_type(info)
         outcome = {"status": "succeeded", "progress": 1.0, "media_type": media_type, "extension": ext}
     except Cancelled:
-        return
+        return None
     except Exception as exc:
         err = exc if isinstance(exc, VeilError) else ModelError()
         outcome = {"status": "failed",
@@ -54,6 +59,7 @@ def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) 
     if job.callback_url and settings.webhook_secret:
         notify(job.callback_url, settings.webhook_secret.get_secret_value(),
                {"type": "job.completed", "data": job.public()})
+    return outcome["status"]
 
 
 class EmbeddedExecutor:
@@ -62,9 +68,24 @@ class EmbeddedExecutor:
     def __init__(self, store: JobStore, models: ModelSet, settings: Settings) -> None:
         self.store, self.models, self.settings = store, models, settings
         self.pool = ThreadPoolExecutor(max_workers=settings.job_workers, thread_name_prefix="veil-job")
+        self.on_finished: Callable[[str], object] | None = None
+        self._waiting = 0
+        self._lock = threading.Lock()
 
     def submit(self, job_id: str) -> None:
-        self.pool.submit(run_job, self.store, self.models, self.settings, job_id)
+        with self._lock:
+            self._waiting += 1
+        self.pool.submit(self._run, job_id)
+
+    def _run(self, job_id: str) -> None:
+        with self._lock:
+            self._waiting -= 1
+        outcome = run_job(self.store, self.models, self.settings, job_id)
+        if outcome and self.on_finished:
+            self.on_finished(outcome)
+
+    def depth(self) -> int:
+        return self._waiting
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

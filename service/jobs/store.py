@@ -12,7 +12,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -44,12 +44,88 @@ class Job:
                 "eta_seconds": self.eta_seconds(), "error": self.error}
 
 
+class FileRecords:
+    """Job records as ``<root>/<id>/job.json`` (the embedded default: one process owns them)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "idempotency").mkdir(parents=True, exist_ok=True)
+
+    def read(self, job_id: str) -> dict | None:
+        try:
+            return json.loads((self.root / job_id / "job.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def write(self, job_id: str, record: dict) -> None:
+        tmp = self.root / job_id / "job.json.tmp"
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, self.root / job_id / "job.json")
+
+    def delete(self, job_id: str) -> None:
+        pass  # the record lives in the job's directory, removed with it
+
+    def ids(self) -> Iterator[str]:
+        for d in self.root.iterdir():
+            if d.name != "idempotency" and d.is_dir():
+                yield d.name
+
+    def claim_key(self, key: str, job_id: str) -> None:
+        (self.root / "idempotency" / key).write_text(job_id)
+
+    def key_owner(self, key: str) -> str | None:
+        path = self.root / "idempotency" / key
+        return path.read_text() if path.exists() else None
+
+    def drop_key(self, key: str) -> None:
+        (self.root / "idempotency" / key).unlink(missing_ok=True)
+
+
+class RedisRecords:
+    """Job records in Redis (scale-out: every API replica and worker reads the same state). Keys expire
+    on their own a while after the job's result would have."""
+
+    PREFIX = "veil:job:"
+
+    def __init__(self, redis, keep_seconds: float) -> None:
+        self.redis = redis
+        self.keep = max(1, int(keep_seconds))
+
+    def read(self, job_id: str) -> dict | None:
+        raw = self.redis.get(self.PREFIX + job_id)
+        return json.loads(raw) if raw else None
+
+    def write(self, job_id: str, record: dict) -> None:
+        self.redis.set(self.PREFIX + job_id, json.dumps(record), ex=self.keep)
+
+    def delete(self, job_id: str) -> None:
+        self.redis.delete(self.PREFIX + job_id)
+
+    def ids(self) -> Iterator[str]:
+        for key in self.redis.scan_iter(match=self.PREFIX + "*", count=500):
+            yield (key.decode() if isinstance(key, bytes) else key)[len(self.PREFIX):]
+
+    def claim_key(self, key: str, job_id: str) -> None:
+        self.redis.set("veil:idempotency:" + key, job_id, ex=self.keep)
+
+    def key_owner(self, key: str) -> str | None:
+        raw = self.redis.get("veil:idempotency:" + key)
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    def drop_key(self, key: str) -> None:
+        self.redis.delete("veil:idempotency:" + key)
+
+
 class JobStore:
-    def __init__(self, root: Path, ttl_seconds: float) -> None:
+    """Job records (files or Redis) and job files (input, result) under ``root``, a shared volume in
+    scale-out."""
+
+    def __init__(self, root: Path, ttl_seconds: float, records: FileRecords | RedisRecords | None = None
+                 ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "idempotency").mkdir(exist_ok=True)
         self.ttl = ttl_seconds
+        self.records = records or FileRecords(self.root)
         self._lock = threading.Lock()
 
     def dir(self, job_id: str) -> Path:
@@ -65,7 +141,16 @@ class JobStore:
 
     def find(self, idem_key: str | None) -> Job | None:
         """The job an Idempotency-Key already created, if any."""
-        return self._idempotent(idem_key) if idem_key else None
+        if not idem_key:
+            return None
+        owner = self.records.key_owner(_key_name(idem_key))
+        if owner is None:
+            return None
+        try:
+            return self.get(owner)
+        except KeyError:
+            self.records.drop_key(_key_name(idem_key))
+            return None
 
     def create(self, idem_key: str | None = None) -> Job:
         """A new job directory (status ``queued``); the caller writes the input, then the options."""
@@ -74,25 +159,15 @@ class JobStore:
             self.dir(job.id).mkdir()
             self._write(job)
             if idem_key:
-                (self.root / "idempotency" / _key_name(idem_key)).write_text(job.id)
+                self.records.claim_key(_key_name(idem_key), job.id)
             return job
 
-    def _idempotent(self, key: str) -> Job | None:
-        path = self.root / "idempotency" / _key_name(key)
-        if not path.exists():
-            return None
-        try:
-            return self.get(path.read_text())
-        except KeyError:
-            path.unlink(missing_ok=True)
-            return None
-
     def get(self, job_id: str) -> Job:
-        path = self.dir(job_id) / "job.json"
-        try:
-            job = Job(**json.loads(path.read_text()))
-        except (FileNotFoundError, json.JSONDecodeError) as exc:
-            raise KeyError(job_id) from exc
+        self.dir(job_id)  # refuses ids that are not ours before any lookup
+        record = self.records.read(job_id)
+        if record is None:
+            raise KeyError(job_id)
+        job = Job(**record)
         if job.status == "succeeded" and job.finished and time.time() - job.finished > self.ttl:
             self.result_path(job_id).unlink(missing_ok=True)
             job.status = "expired"
@@ -106,15 +181,13 @@ class JobStore:
         return job
 
     def _write(self, job: Job) -> None:
-        d = self.dir(job.id)
-        if not d.exists():
+        if not self.dir(job.id).exists():
             return  # deleted meanwhile (cancelled): do not resurrect it
-        tmp = d / "job.json.tmp"
-        tmp.write_text(json.dumps(asdict(job)))
-        os.replace(tmp, d / "job.json")
+        self.records.write(job.id, asdict(job))
 
     def delete(self, job_id: str) -> None:
         shutil.rmtree(self.dir(job_id), ignore_errors=True)
+        self.records.delete(job_id)
 
     def _jobs(self) -> Iterator[tuple[str, Job | None]]:
         """Every job directory with its record (None where the record is missing or unreadable)."""
@@ -126,16 +199,34 @@ class JobStore:
             except KeyError:
                 yield d.name, None
 
+    def fail(self, job: Job, slug: str, title: str, detail: str) -> None:
+        """Mark an unfinished job failed and remove its input and any partial result."""
+        self.input_path(job.id).unlink(missing_ok=True)
+        self.result_path(job.id).unlink(missing_ok=True)
+        self.update(job, status="failed", finished=time.time(),
+                    error={"type": f"/problems/{slug}", "title": title, "detail": detail})
+
     def fail_interrupted(self) -> None:
         """At start-up: jobs a previous process left queued or running fail (their input is removed)."""
         for name, job in self._jobs():
             if job is None:
                 self.delete(name)
             elif job.status in {"queued", "running"}:
-                self.input_path(job.id).unlink(missing_ok=True)
-                self.result_path(job.id).unlink(missing_ok=True)
-                self.update(job, status="failed", error={"type": "/problems/interrupted",
-                                                         "title": "Interrupted", "detail": "Resubmit."})
+                self.fail(job, "interrupted", "Interrupted", "Resubmit.")
+
+    def reap(self, alive: Callable[[Job], bool], grace_seconds: float) -> int:
+        """Fail the unfinished jobs that ``alive`` says nobody is working on or waiting to (a worker
+        died); directories without a record older than the grace period go. Returns how many failed."""
+        now, failed = time.time(), 0
+        for name, job in self._jobs():
+            if job is None:
+                if now - self.dir(name).stat().st_mtime > grace_seconds:
+                    self.delete(name)
+            elif job.status in {"queued", "running"} and now - (job.started or job.created) > grace_seconds \
+                    and not alive(job):
+                self.fail(job, "worker-lost", "Worker lost", "The worker running this job stopped. Resubmit.")
+                failed += 1
+        return failed
 
     def sweep(self) -> None:
         """Expire old results and remove job directories long past their TTL."""

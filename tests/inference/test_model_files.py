@@ -51,6 +51,9 @@ def test_the_face_finder_is_required_unless_turned_off(tmp_path, tiny_models_dir
 
     for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "plate-verifier"):
         shutil.copytree(tiny_models_dir / name, tmp_path / name)
+    with pytest.raises(ConfigurationError, match="face detector missing"):  # CenterFace is required too
+        load_models(tmp_path, ("unet",), CPU_ONNX, face_finder=False)
+    shutil.copytree(tiny_models_dir / "face-detector", tmp_path / "face-detector")
     with pytest.raises(ConfigurationError, match="face-finder"):
         load_models(tmp_path, ("unet",), CPU_ONNX)
     assert load_models(tmp_path, ("unet",), CPU_ONNX, face_finder=False).face_finder is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -40,49 +41,57 @@ def problems_of(exc: ValidationError) -> list[str]:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VEIL_", frozen=True)
 
-    models_dir: Path = DEFAULT_MODELS_DIR
-    backends: tuple[str, ...] = BACKENDS
-    default_backend: str = "unet"
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    engine: str = "auto"  # auto: ONNX Runtime on CPU, PyTorch (fp16) on CUDA
-    # ONNX Runtime: serve each model's int8 export (model.int8.onnx, face-detector/centerface.int8.onnx)
-    # where present; chosen by measurement (same dev-split recall, faster: docs/benchmarks.md)
-    int8: bool = True
-    threads: int = Field(2, ge=1, le=64)
-    max_concurrency: int = Field(1, ge=1, le=64)
-    max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024)
-    max_pixels: int = Field(50_000_000, ge=1024)
-    face_work_size: int = Field(960, ge=128, le=8192)
-    plate_work_size: int | None = Field(None, ge=128, le=8192)
-    # second face proposal source beside CenterFace (models/face-finder): masked and small faces
-    face_finder: bool = True
-    face_finder_work_size: int | None = Field(None, ge=128, le=8192)  # None: the model's (512)
-    # video frames detected per model run; None: the device's default (1 on CPU, 8 on CUDA)
-    frame_batch: int | None = Field(None, ge=1, le=64)
-    # video profile when a request names none (service.core.profiles): fast, balanced, thorough
-    video_profile: str = DEFAULT_PROFILE
-    log_level: str = "INFO"
-    # glibc malloc arenas (0 = glibc's default of 8 per core): a cap keeps long videos' RSS flat
-    malloc_arenas: int = Field(2, ge=0, le=64)
-
-    jobs_dir: Path = Path(tempfile.gettempdir()) / "veil-jobs"
-    job_ttl_seconds: float = Field(3600, gt=0)
-    job_workers: int = Field(1, ge=1, le=16)
-    max_video_upload_bytes: int = Field(2 * 1024**3, ge=1024)
-    max_video_seconds: float = Field(3600, gt=0)
-    max_video_pixels: int = Field(3840 * 2160, ge=1024)
-    max_sync_video_seconds: float = Field(20, ge=0)
-    queue: Literal["local", "redis"] = "local"
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    # Redis mode: a worker renews its lease on a running job this often ×3; a lapsed lease fails the job
-    job_lease_seconds: float = Field(30, ge=1, le=3600)
-    callback_hosts: tuple[str, ...] = ()
-    webhook_secret: SecretStr | None = None
-    # API keys: SHA-256 hex digests (``veil hash-key``), inline and/or one per line in a file (a Secret)
-    api_key_hashes: tuple[str, ...] = ()
-    api_keys_file: Path | None = None
-    # ``veil worker`` serves Prometheus metrics on this port (0: none)
-    worker_metrics_port: int = Field(0, ge=0, le=65535)
+    models_dir: Path = Field(DEFAULT_MODELS_DIR, description="Directory of the model files (read-only).")
+    backends: tuple[str, ...] = Field(BACKENDS, description="Segmentation backends loaded at start.")
+    default_backend: str = Field("unet", description="Backend of requests that name none.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="cuda fails at start if no GPU is visible; auto picks it when one is.")
+    engine: str = Field("auto", description="auto: ONNX Runtime on CPU, PyTorch (fp16) on CUDA.")
+    int8: bool = Field(True, description="Serve the int8 exports on CPUs where they are exact "
+                                         "(see the model cards); float otherwise.")
+    threads: int = Field(2, ge=1, le=64, description="CPU threads per model run.")
+    max_concurrency: int = Field(1, ge=1, le=64, description="Synchronous requests processed at once.")
+    max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest /v1/redact body.")
+    max_pixels: int = Field(50_000_000, ge=1024, description="Largest image, refused before decoding.")
+    face_work_size: int = Field(960, ge=128, le=8192, description="Long side faces are detected at.")
+    plate_work_size: int | None = Field(None, ge=128, le=8192,
+                                        description="Long side plates are found at (none: the model's).")
+    face_finder: bool = Field(True, description="Second face proposal source (masked and small faces).")
+    face_finder_work_size: int | None = Field(None, ge=128, le=8192,
+                                              description="Its long side (none: the model's, 512).")
+    frame_batch: int | None = Field(None, ge=1, le=64,
+                                    description="Video frames per model run (none: 1 on CPU, 8 on CUDA).")
+    video_profile: str = Field(DEFAULT_PROFILE, description="Video profile of requests that name none: "
+                                                            "fast, balanced or thorough.")
+    log_level: str = Field("INFO", description="Python log level.")
+    malloc_arenas: int = Field(2, ge=0, le=64, description="glibc malloc arenas (0: glibc's default); "
+                                                           "a cap keeps long videos' memory flat.")
+    jobs_dir: Path = Field(Path(tempfile.gettempdir()) / "veil-jobs",
+                           description="Job files (a shared volume when workers run apart).")
+    job_ttl_seconds: float = Field(3600, gt=0, description="How long an undownloaded result is kept.")
+    job_workers: int = Field(1, ge=1, le=16, description="Embedded queue: jobs run at once.")
+    max_video_upload_bytes: int = Field(2 * 1024**3, ge=1024, description="Largest /v1/jobs upload.")
+    max_video_seconds: float = Field(3600, gt=0, description="Longest video accepted.")
+    max_video_pixels: int = Field(3840 * 2160, ge=1024, description="Largest video frame accepted.")
+    max_sync_video_seconds: float = Field(20, ge=0, description="Longest video /v1/redact answers "
+                                                                "directly (longer: use /v1/jobs).")
+    queue: Literal["local", "redis"] = Field("local", description="local: jobs run in the API process; "
+                                                                  "redis: in veil worker processes.")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis of the queue and job records.")
+    job_lease_seconds: float = Field(30, ge=1, le=3600, description="Redis mode: a job whose worker has "
+                                                                    "not renewed its lease this long fails.")
+    callback_hosts: tuple[str, ...] = Field((), description="Hosts job completion callbacks may go to.")
+    webhook_secret: SecretStr | None = Field(None, description="whsec_ secret that signs callbacks.")
+    idempotency_ttl_seconds: float = Field(
+        600, ge=0, description="Idempotency-Key on /v1/redact: how long a redacted answer is replayable "
+                               "(0: off).")
+    idempotency_max_bytes: int = Field(256 * 1024 * 1024, ge=0,
+                                       description="Memory for replayable answers (oldest go first).")
+    api_key_hashes: tuple[str, ...] = Field((), description="SHA-256 digests of accepted API keys "
+                                                            "(veil hash-key); none: no key needed.")
+    api_keys_file: Path | None = Field(None, description="File of more digests, one per line.")
+    worker_metrics_port: int = Field(0, ge=0, le=65535,
+                                     description="veil worker serves Prometheus metrics here (0: off).")
 
     def api_key_digests(self) -> frozenset[str]:
         """Every configured key digest (empty: keys not required)."""
@@ -151,6 +160,16 @@ class Settings(BaseSettings):
     def _known_engine(cls, v: str) -> str:
         if v != "auto" and v not in ENGINES:
             raise ValueError(f"engine must be auto or one of {sorted(ENGINES)}")
+        return v
+
+    @field_validator("jobs_dir")
+    @classmethod
+    def _jobs_dir_writable(cls, v: Path) -> Path:
+        probe = v
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise ValueError("jobs_dir is not writable by this user")
         return v
 
     @field_validator("models_dir")

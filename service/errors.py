@@ -78,6 +78,13 @@ class UnauthorizedError(VeilError):
     public_detail = "Send a valid API key (Authorization: Bearer <key> or X-API-Key)."
 
 
+class IdempotencyMismatchError(VeilError):
+    type_slug = "idempotency-key-reused"
+    status = 422
+    title = "Idempotency key reused"
+    public_detail = "This Idempotency-Key was already used for a different request."
+
+
 class BusyError(VeilError):
     type_slug = "busy"
     status = 503

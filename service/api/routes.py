@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from service.api.auth import Authorized
 from service.api.metrics import CONTENT_TYPE
+from service.api.replay import Answer, fingerprint
 from service.api.runtime import Runtime
 from service.api.upload import read_upload
 from service.core.dispatch import redact_any
@@ -50,18 +51,26 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 @router.post("/v1/redact", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC,
              response_class=Response, responses={200: {"content": {"image/*": {}}}},
              dependencies=Authorized)
-async def redact(request: Request, runtime: RuntimeDep) -> Response:
+async def redact(request: Request, runtime: RuntimeDep,
+                 idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
     vopts = to_video_options(upload.fields, runtime.settings.video_profile)
     if not upload.data:
         raise UndecodableError()
+    headers = {"Cache-Control": "no-store"}
+    digest = fingerprint("redact", upload.data, upload.fields) if idempotency_key else ""
+    if idempotency_key and (kept := runtime.replays.get(idempotency_key, digest)):
+        headers["Idempotent-Replay"] = "true"
+        return Response(kept.body, media_type=kept.media_type, headers=headers)
     s = runtime.settings
     timer = StageTimer()
     out = await run_in_threadpool(runtime.guarded, redact_any, runtime.models, upload.data, opts, vopts,
                                   s.max_pixels, s.video_limits(), s.max_sync_video_seconds, timer)
     request.app.state.metrics.observe_stages(timer)
-    return Response(out.body, media_type=out.media_type, headers={"Cache-Control": "no-store"})
+    if idempotency_key:
+        runtime.replays.put(idempotency_key, digest, Answer(out.body, out.media_type))
+    return Response(out.body, media_type=out.media_type, headers=headers)
 
 
 @router.post("/v1/analyze", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC,

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from service.api.replay import ReplayCache
 from service.config import Settings
 from service.core.options import Options
 from service.core.pipeline import redact_image
@@ -25,10 +26,12 @@ class Runtime:
     models: ModelSet
     jobs: Executor | None = None
     ready: bool = False
+    replays: ReplayCache = field(init=False)
     _slots: threading.BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.settings.max_concurrency)
+        self.replays = ReplayCache(self.settings.idempotency_ttl_seconds, self.settings.idempotency_max_bytes)
 
     def guarded(self, fn: Callable[..., T], *args) -> T:
         """Run CPU-bound work under the concurrency cap; unexpected failures become ModelError."""

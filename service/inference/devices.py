@@ -27,7 +27,10 @@ def cuda_available() -> bool:
     """True when PyTorch sees a CUDA device; torch is only imported where an NVIDIA driver exists."""
     if not Path("/proc/driver/nvidia").exists() and not Path("/dev/nvidia0").exists():
         return False
-    import torch
+    try:
+        import torch
+    except ImportError:  # the CPU image on a GPU node: no PyTorch engine installed
+        return False
 
     return bool(torch.cuda.is_available())
 

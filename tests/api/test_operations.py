@@ -1,4 +1,4 @@
-"""What an operator relies on: metrics without request content, API keys, offline docs, clear config errors."""
+"""What an operator relies on: metrics without request content, API keys, offline docs, config errors."""
 
 import hashlib
 import subprocess
@@ -100,3 +100,30 @@ def test_invalid_settings_stop_start_up_with_one_line_each(env, names):
 def test_hash_key_prints_the_digest_to_configure():
     done = run_cli("hash-key", stdin=KEY + "\n")
     assert done.returncode == 0 and done.stdout.strip() == hashlib.sha256(KEY.encode()).hexdigest()
+
+
+def test_idempotency_key_replays_the_first_redaction_and_refuses_reuse(client):
+    body = jpeg_bytes(gradient(96, 128))
+    headers = {"Idempotency-Key": "dms-upload-7f3a"}
+    first = client.post("/v1/redact?mode=fill&regions=[[10,10,50,50]]", files={"file": ("a.jpg", body)},
+                        headers=headers)
+    second = client.post("/v1/redact?mode=fill&regions=[[10,10,50,50]]", files={"file": ("a.jpg", body)},
+                         headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content and second.headers["idempotent-replay"] == "true"
+    assert "idempotent-replay" not in first.headers
+    other = client.post("/v1/redact?mode=blur", files={"file": ("a.jpg", body)}, headers=headers)
+    assert other.status_code == 422 and other.json()["type"] == "/problems/idempotency-key-reused"
+
+
+def test_the_replay_cache_is_bounded_and_expires():
+    import time
+
+    from service.api.replay import Answer, ReplayCache
+
+    cache = ReplayCache(ttl_seconds=0.2, max_bytes=10)
+    cache.put("a", "d1", Answer(b"123456", "image/png"))
+    cache.put("b", "d2", Answer(b"7890ab", "image/png"))  # over 10 bytes: the oldest goes
+    assert cache.get("a", "d1") is None and cache.get("b", "d2").body == b"7890ab"
+    time.sleep(0.25)
+    assert cache.get("b", "d2") is None

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
                                          "(see the model cards); float otherwise.")
     threads: int = Field(2, ge=1, le=64, description="CPU threads per model run.")
     max_concurrency: int = Field(1, ge=1, le=64, description="Synchronous requests processed at once.")
+    max_queue: int = Field(4, ge=0, le=256, description="Synchronous requests that may wait for a slot "
+                                                        "(their uploads held in memory); more get 503 busy "
+                                                        "with Retry-After at once.")
+    max_wait_seconds: float = Field(30, gt=0, le=600, description="Longest wait for a slot before 503 busy.")
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest /v1/redact body.")
     max_pixels: int = Field(50_000_000, ge=1024, description="Largest image, refused before decoding.")
     face_work_size: int = Field(960, ge=128, le=8192, description="Long side faces are detected at.")

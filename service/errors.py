@@ -89,7 +89,11 @@ class BusyError(VeilError):
     type_slug = "busy"
     status = 503
     title = "Busy"
-    public_detail = "All workers are busy. Retry shortly."
+    public_detail = "All workers are busy and the wait queue is full. Retry after the time given."
+
+    def __init__(self, detail: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 

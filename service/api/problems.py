@@ -23,7 +23,8 @@ def problem(status: int, slug: str, title: str, detail: str, headers: dict | Non
 
 async def _veil_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VeilError)
-    headers = {"Retry-After": "1"} if exc.status == 503 or isinstance(exc, BusyError) else None
+    headers = {"Retry-After": str(exc.retry_after if isinstance(exc, BusyError) else 1)} \
+        if exc.status == 503 else None
     if isinstance(exc, UnauthorizedError):
         headers = {"WWW-Authenticate": 'Bearer realm="veil"'}
     return problem(exc.status, exc.type_slug, exc.title, exc.detail, headers)

@@ -53,6 +53,11 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
              dependencies=Authorized)
 async def redact(request: Request, runtime: RuntimeDep,
                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    with runtime.admitted():
+        return await _redact(request, runtime, idempotency_key)
+
+
+async def _redact(request: Request, runtime: Runtime, idempotency_key: str | None) -> Response:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
     vopts = to_video_options(upload.fields, runtime.settings.video_profile)
@@ -76,6 +81,11 @@ async def redact(request: Request, runtime: RuntimeDep,
 @router.post("/v1/analyze", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC,
              dependencies=Authorized)
 async def analyze(request: Request, runtime: RuntimeDep) -> Any:
+    with runtime.admitted():
+        return await _analyze(request, runtime)
+
+
+async def _analyze(request: Request, runtime: Runtime) -> Any:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
     if not upload.data:

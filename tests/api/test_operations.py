@@ -127,3 +127,36 @@ def test_the_replay_cache_is_bounded_and_expires():
     assert cache.get("a", "d1") is None and cache.get("b", "d2").body == b"7890ab"
     time.sleep(0.25)
     assert cache.get("b", "d2") is None
+
+
+def test_a_full_wait_queue_answers_busy_at_once_with_retry_after(settings, monkeypatch):
+    import threading
+    import time
+
+    import service.api.routes as routes
+
+    real = routes.redact_any
+
+    def slow(*args):
+        time.sleep(1.5)
+        return real(*args)
+
+    monkeypatch.setattr(routes, "redact_any", slow)
+    body = jpeg_bytes(gradient(64, 64))
+    answers = []
+    with TestClient(create_app(settings.model_copy(update={"max_concurrency": 1, "max_queue": 1}))) as c:
+        def send():
+            answers.append(c.post("/v1/redact", files={"file": ("a.jpg", body)}))
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        start = time.monotonic()
+        for t in threads:
+            t.start()
+            time.sleep(0.1)
+        for t in threads:
+            t.join()
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 200, 503, 503], codes
+    busy = [a for a in answers if a.status_code == 503]
+    assert all(a.json()["type"] == "/problems/busy" and int(a.headers["retry-after"]) >= 1 for a in busy)
+    assert time.monotonic() - start < 5  # the refused ones did not wait for a slot

@@ -14,12 +14,16 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/veil
 WORKDIR /src
 COPY pyproject.toml README.md ./
-COPY service ./service
-RUN case "$FLAVOUR" in \
+# dependencies first, from pyproject.toml alone (an empty package stands in): a code change reuses this layer
+RUN mkdir service && touch service/__init__.py \
+    && case "$FLAVOUR" in \
       cpu) /opt/veil/bin/pip install --quiet . ;; \
       cuda) /opt/veil/bin/pip install --quiet ".[cuda]" ;; \
       *) echo "FLAVOUR must be cpu or cuda" >&2; exit 1 ;; \
-    esac
+    esac \
+    && rm -rf service
+COPY service ./service
+RUN /opt/veil/bin/pip install --quiet --no-deps --force-reinstall . && rm -rf build
 COPY models /opt/veil-models
 # the CPU image serves ONNX files only; the PyTorch weights are for the cuda flavour
 RUN if [ "$FLAVOUR" = cpu ]; then find /opt/veil-models -name '*.safetensors' -delete; fi \

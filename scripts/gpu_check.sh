@@ -10,7 +10,7 @@ OUT=${OUT:-gpu-check}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/log.txt") 2>&1
 if [ -z "${PYTHON:-}" ]; then
-    [ -x .venv/bin/python ] || make .venv/.installed || exit 1
+    [ -x .venv/bin/python ] || make .venv/.dev-installed || exit 1
     PYTHON=.venv/bin/python
 fi
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1

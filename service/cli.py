@@ -107,8 +107,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from service.api.access_log import MAX_LINE
+
     uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), h11_max_incomplete_event_size=MAX_LINE)
     return 0
 
 

@@ -35,6 +35,21 @@ class TooLargeError(VeilError):
     public_detail = "The file or its pixel count exceeds the configured limit."
 
 
+class UriTooLongError(VeilError):
+    type_slug = "uri-too-long"
+    status = 414
+    title = "URI too long"
+    public_detail = ("The request line is longer than 16 KiB. Send large options (regions, ignore) as "
+                     "multipart fields in the body.")
+
+
+class HeadersTooLargeError(VeilError):
+    type_slug = "headers-too-large"
+    status = 431
+    title = "Request header fields too large"
+    public_detail = "The request's headers are larger than 32 KiB."
+
+
 class UndecodableError(VeilError):
     type_slug = "undecodable-media"
     status = 422

@@ -12,9 +12,14 @@ import time
 import uuid
 
 from service.api.problems import problem
-from service.errors import TooLargeError
+from service.errors import HeadersTooLargeError, TooLargeError, UriTooLongError, VeilError
 
 log = logging.getLogger("veil.access")
+MAX_TARGET = 16 * 1024
+"""Longest request target (path and query) answered; the server reads lines up to ``MAX_LINE``, so a
+longer one still gets a problem+json answer instead of a dropped connection."""
+MAX_HEADERS = 32 * 1024
+MAX_LINE = 1 << 20
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
@@ -42,12 +47,18 @@ class AccessLogMiddleware:
         received = {"n": 0}
         limit = self.by_path.get(scope.get("path", ""), self.max_body)
         declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > limit:
-            err = TooLargeError()
-            resp = problem(413, err.type_slug, err.title, err.detail)
-            status["code"] = 413
+        refusal: VeilError | None = None
+        if len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") > MAX_TARGET:
+            refusal = UriTooLongError()
+        elif sum(len(k) + len(v) for k, v in scope.get("headers") or []) > MAX_HEADERS:
+            refusal = HeadersTooLargeError()
+        elif declared.isdigit() and int(declared) > limit:
+            refusal = TooLargeError()
+        if refusal is not None:
+            resp = problem(refusal.status, refusal.type_slug, refusal.title, refusal.detail)
             await resp(scope, receive, send)
-            return self._log(scope, request_id, 413, start, int(declared))
+            size = int(declared) if declared.isdigit() else 0
+            return self._log(scope, request_id, refusal.status, start, size)
 
         async def limited_receive():
             message = await receive()

@@ -52,7 +52,7 @@ async def read_upload(request: Request) -> Upload:
     fields = dict(request.query_params)
     if content_type.startswith("multipart/form-data"):
         parser = _InMemoryParser(request.headers, request.stream(), max_files=1, max_fields=32,
-                                 max_part_size=64 * 1024)
+                                 max_part_size=1024 * 1024)
         async with _form_file(parser.parse(), fields) as file:
             return Upload(await file.read(), fields)
     if content_type.split(";")[0].strip().lower().startswith(RAW_TYPES):

@@ -104,13 +104,27 @@ def probe(path: Path, limits: VideoLimits) -> VideoInfo:
                          v.average_rate, len(c.streams.audio), rotation)
 
 
+def _tagged_duration(stream) -> float | None:
+    """A stream's ``DURATION`` tag (Matroska writes one per track, HH:MM:SS.fraction), in seconds."""
+    text = (stream.metadata or {}).get("DURATION", "")
+    try:
+        h, m, sec = text.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return None
+
+
 def _ended_early(inp, iv, frames: int, last_time: float) -> bool:
-    """A partial decode: fewer frames than the header declares, or a video that stops well short of
-    the declared duration (stream duration if known, else the container's, with 1 s of slack)."""
+    """A partial decode: fewer frames than the header declares, or a video that stops short of the
+    declared duration: the video stream's own (header or tag), with a slack of a tenth of it (at least
+    two frames, at most 0.25 s), else the container's (which may include longer audio), with 1 s."""
     if iv.frames:
         return frames < iv.frames
-    if iv.duration and iv.time_base:
-        declared, slack = float(iv.duration * iv.time_base), 0.25
+    stream_seconds = float(iv.duration * iv.time_base) if iv.duration and iv.time_base else None
+    stream_seconds = stream_seconds or _tagged_duration(iv)
+    if stream_seconds:
+        frame = 1.0 / float(iv.average_rate or 1)
+        declared, slack = stream_seconds, min(0.25, max(0.1 * stream_seconds, 2 * frame))
     elif inp.duration:
         declared, slack = inp.duration / av.time_base, 1.0
     else:

@@ -46,6 +46,14 @@ class Engine:
         return self.run(normalise(images, mean, std))
 
 
+def checked(outputs: list[np.ndarray], batch: int) -> list[np.ndarray]:
+    """``outputs`` if every one has a row per input and no NaN; otherwise ModelError. A model that
+    answers NaN or nothing would otherwise read as "nothing found" and let the original pixels through."""
+    if not outputs or any(o.ndim == 0 or o.shape[0] != batch or np.isnan(o).any() for o in outputs):
+        raise ModelError()
+    return outputs
+
+
 CPU_MAX_BATCH = 4
 """On the CPU, ONNX Runtime runs larger batches in chunks of this many. Its memory arena keeps the most
 any run has needed, in blocks it never gives back, so the largest batch a video happens to bring (a
@@ -83,7 +91,8 @@ class OnnxEngine(Engine):
                      for i in range(0, max(1, len(x)), self.max_batch)]
         except Exception as exc:
             raise ModelError() from exc
-        return parts[0] if len(parts) == 1 else [np.concatenate(out) for out in zip(*parts, strict=True)]
+        outs = parts[0] if len(parts) == 1 else [np.concatenate(out) for out in zip(*parts, strict=True)]
+        return checked(outs, len(x))
 
 
 class TorchEngine(Engine):
@@ -135,9 +144,10 @@ class TorchEngine(Engine):
 
     def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
         try:
-            return self._forward(self._upload(np.asarray(batch, np.float32)))
+            outs = self._forward(self._upload(np.asarray(batch, np.float32)))
         except Exception as exc:
             raise ModelError() from exc
+        return checked(outs, len(batch))
 
     def run_images(self, images: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
         if not self.cuda:
@@ -147,9 +157,10 @@ class TorchEngine(Engine):
             x = self._upload(np.asarray(images, np.uint8)).permute(0, 3, 1, 2).float()  # NCHW view of NHWC
             m = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
             s = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
-            return self._forward((x / 255.0 - m) / s)[0]
+            out = self._forward((x / 255.0 - m) / s)[0]
         except Exception as exc:
             raise ModelError() from exc
+        return checked([out], len(images))[0]
 
 
 def _onnx_dir(model_dir: Path, runtime: Runtime) -> Engine:

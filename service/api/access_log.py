@@ -30,6 +30,12 @@ def _bucket(n: int) -> str:
     return ">=10M"
 
 
+def _body_too_large(limit: int) -> TooLargeError:
+    """Which limit the body hit (not how large it was)."""
+    return TooLargeError(f"The upload is larger than this route's limit of {limit:,} bytes "
+                         "(VEIL_MAX_UPLOAD_BYTES; VEIL_MAX_VIDEO_UPLOAD_BYTES for /v1/jobs).")
+
+
 class AccessLogMiddleware:
     def __init__(self, app, max_body: int, max_body_by_path: dict[str, int] | None = None) -> None:
         self.app = app
@@ -53,7 +59,7 @@ class AccessLogMiddleware:
         elif sum(len(k) + len(v) for k, v in scope.get("headers") or []) > MAX_HEADERS:
             refusal = HeadersTooLargeError()
         elif declared.isdigit() and int(declared) > limit:
-            refusal = TooLargeError()
+            refusal = _body_too_large(limit)
         if refusal is not None:
             resp = problem(refusal.status, refusal.type_slug, refusal.title, refusal.detail)
             await resp(scope, receive, send)
@@ -65,7 +71,7 @@ class AccessLogMiddleware:
             if message["type"] == "http.request":
                 received["n"] += len(message.get("body", b""))
                 if received["n"] > limit:
-                    raise TooLargeError()
+                    raise _body_too_large(limit)
             return message
 
         async def send_with_id(message):

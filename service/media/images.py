@@ -61,14 +61,16 @@ def decode(data: bytes, max_pixels: int) -> DecodedImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=[fmt])
             if img.width * img.height > max_pixels:
-                raise TooLargeError()
+                raise TooLargeError(f"The image has more pixels than the limit of {max_pixels:,} "
+                                    "(VEIL_MAX_PIXELS).")
             img.load()
             img = ImageOps.exif_transpose(img)
             rgb, alpha = _to_rgb(img)
     except (TooLargeError, UnsupportedMediaError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise TooLargeError() from exc
+        raise TooLargeError(f"The image has more pixels than the limit of {max_pixels:,} "
+                            "(VEIL_MAX_PIXELS).") from exc
     except Exception as exc:  # any decoder failure, truncation included, is one public error
         raise UndecodableError() from exc
     if rgb.size == 0:

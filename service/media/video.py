@@ -85,16 +85,20 @@ def probe(path: Path, limits: VideoLimits) -> VideoInfo:
         if not c.streams.video:
             raise UndecodableError("The file has no video stream.")
         if len(c.streams) > limits.max_streams:
-            raise TooLargeError("The file has too many streams.")
+            raise TooLargeError(f"The file has more than {limits.max_streams} streams.")
         v = c.streams.video[0]
         codec = DECODER_CODECS.get(v.codec_context.name, v.codec_context.name)
         if codec not in VIDEO_CODECS:
             raise UnsupportedMediaError("Allowed video codecs: H.264, HEVC, VP8, VP9, AV1, MPEG-4.")
         seconds = float(c.duration / av.time_base) if c.duration else 0.0
-        if v.width * v.height > limits.max_pixels or seconds > limits.max_seconds:
-            raise TooLargeError("The video's resolution or duration exceeds the configured limit.")
+        if v.width * v.height > limits.max_pixels:
+            raise TooLargeError(f"The video's frames have more pixels than the limit of "
+                                f"{limits.max_pixels:,} (VEIL_MAX_VIDEO_PIXELS).")
+        if seconds > limits.max_seconds:
+            raise TooLargeError(f"The video is longer than the limit of {limits.max_seconds:g} s "
+                                "(VEIL_MAX_VIDEO_SECONDS).")
         if v.frames and v.frames > limits.max_frames:
-            raise TooLargeError("The video has too many frames.")
+            raise TooLargeError(f"The video has more than {limits.max_frames:,} frames.")
         try:
             first = next(c.decode(v))
         except (StopIteration, av.FFmpegError) as exc:

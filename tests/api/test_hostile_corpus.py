@@ -90,3 +90,16 @@ def test_a_malformed_multipart_body_is_refused(client):
     resp = client.post("/v1/redact", content=b"--x\r\nContent-Disposition: form-data\r\n\r\nzz",
                        headers={"content-type": "multipart/form-data; boundary=y"})
     check(resp, (422, "invalid-options"), b"")
+
+
+def test_limit_errors_name_the_limit_not_the_value_sent(client, settings):
+    from tests.api.hostile_media import png_declaring
+
+    big = b"\xff\xd8\xff" + b"\0" * (settings.max_upload_bytes + 12_345)
+    body = client.post("/v1/redact", content=big, headers={"content-type": "image/jpeg"}).json()
+    assert f"{settings.max_upload_bytes:,}" in body["detail"] and str(len(big)) not in body["detail"]
+    assert f"{len(big):,}" not in body["detail"]
+    body = client.post("/v1/redact", content=png_declaring(5000, 3000), headers={"content-type": "image/png"}
+                       ).json()
+    assert f"{settings.max_pixels:,}" in body["detail"] and "VEIL_MAX_PIXELS" in body["detail"]
+    assert "15,000,000" not in body["detail"] and "5000" not in body["detail"]

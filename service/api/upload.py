@@ -16,6 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from service.errors import InvalidOptionsError, UnsupportedMediaError
+from service.jobs.store import private_file
 
 RAW_TYPES = ("image/", "video/", "application/octet-stream")
 
@@ -70,12 +71,12 @@ async def save_upload(request: Request, target: Path) -> dict[str, str]:
     fields = dict(request.query_params)
     if content_type.startswith("multipart/form-data"):
         async with _form_file(request.form(max_files=1, max_fields=32), fields) as file:
-            with target.open("wb") as out:
+            with private_file(target) as out:
                 shutil.copyfileobj(file.file, out, 1 << 20)
         return fields
     if not content_type.split(";")[0].strip().lower().startswith(RAW_TYPES):
         raise UnsupportedMediaError()
-    with target.open("wb") as out:
+    with private_file(target) as out:
         async for chunk in request.stream():
             out.write(chunk)
     return fields

@@ -44,6 +44,11 @@ class Job:
                 "eta_seconds": self.eta_seconds(), "error": self.error}
 
 
+def private_file(path: Path):
+    """``path`` opened for writing, created readable and writable by this user only (0600)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 class FileRecords:
     """Job records as ``<root>/<id>/job.json`` (the embedded default: one process owns them)."""
 
@@ -59,7 +64,8 @@ class FileRecords:
 
     def write(self, job_id: str, record: dict) -> None:
         tmp = self.root / job_id / "job.json.tmp"
-        tmp.write_text(json.dumps(record))
+        with private_file(tmp) as f:
+            f.write(json.dumps(record).encode())
         os.replace(tmp, self.root / job_id / "job.json")
 
     def delete(self, job_id: str) -> None:
@@ -156,7 +162,7 @@ class JobStore:
         """A new job directory (status ``queued``); the caller writes the input, then the options."""
         with self._lock:
             job = Job(uuid.uuid4().hex)
-            self.dir(job.id).mkdir()
+            self.dir(job.id).mkdir(mode=0o700)  # the job's files: this user only
             self._write(job)
             if idem_key:
                 self.records.claim_key(_key_name(idem_key), job.id)

@@ -107,3 +107,16 @@ def test_short_video_synchronously_and_too_long_refused(jobs_client, tmp_path):
     longer = make_clip(tmp_path / "l.mp4", frames=120)  # 4 s > max_sync_video_seconds = 3
     resp = jobs_client.post("/v1/redact", content=longer.read_bytes(), headers={"content-type": "video/mp4"})
     assert resp.status_code == 413
+
+
+def test_job_files_are_private_to_the_service_user(jobs_client, clip):
+    import stat
+
+    jobs_dir = jobs_client.app.state.runtime.settings.jobs_dir
+    job_id = jobs_client.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())}).json()["id"]
+    wait(jobs_client, job_id)
+    d = jobs_dir / job_id
+    assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    for f in d.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f.name  # no access for group or others
+    jobs_client.delete(f"/v1/jobs/{job_id}")

@@ -117,3 +117,22 @@ def test_mask_png_is_binary():
     mask[2:5, 2:5] = True
     img = np.asarray(Image.open(io.BytesIO(encode_mask_png(mask))))
     assert set(np.unique(img)) == {0, 255} and int((img == 255).sum()) == 9
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_no_output_format_carries_exif_gps_xmp_or_icc(fmt):
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0)}  # GPS latitude
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description about="secret-place"/></x:xmpmeta>'
+    buf = io.BytesIO()
+    Image.fromarray(gradient(64, 80)).save(buf, format="JPEG", exif=exif.tobytes(),
+                                           icc_profile=b"ICC-secret" * 40, xmp=xmp)
+    source = buf.getvalue()
+    assert b"CameraMaker" in source and b"secret-place" in source and b"ICC-secret" in source
+    decoded = decode(source, 10_000)
+    data = encode(decoded.rgb, fmt, 90)
+    for leak in (b"CameraMaker", b"secret-place", b"ICC-secret", b"Exif", b"xmpmeta"):
+        assert leak not in data, leak
+    info = Image.open(io.BytesIO(data)).info
+    assert not {"exif", "icc_profile", "xmp", "XML:com.adobe.xmp"} & set(info)

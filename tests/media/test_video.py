@@ -102,6 +102,17 @@ def test_every_allowed_input_codec_transcodes_with_frames_and_audio_kept(
     else:
         assert np.allclose(a["times"], b["times"], atol=1e-3)
     assert b["audio"] == a["audio"]
+    assert not _tags(dst) & {"location", "creation_time", "LOCATION", "CREATION_TIME"}, _tags(dst)
+
+
+def _tags(path) -> set[str]:
+    """Every metadata key of a file: the container's and each stream's, except the muxer's own."""
+    import av
+
+    with av.open(str(path)) as c:
+        keys = set(c.metadata) | {k for s in c.streams for k in s.metadata}
+    return keys - {"encoder", "ENCODER", "major_brand", "minor_version", "compatible_brands",
+                   "handler_name", "vendor_id", "language", "DURATION", "duration"}
 
 
 @pytest.mark.parametrize("out_codec", ["vp9", "av1"])
@@ -111,6 +122,8 @@ def test_optional_output_codecs(tmp_path, out_codec):
     transcode(src, dst, passthrough, lambda: iter(()), codec=out_codec)
     assert probe(dst, VideoLimits()).codec == out_codec
     assert clip_facts(dst)["frames"] == 12
+    assert "location" in {k.lower() for k in _tags(src)}  # the source carried GPS ...
+    assert _tags(dst) == set(), _tags(dst)  # ... the output carries no tag of the input
 
 
 def test_variable_frame_rate_timestamps_survive(tmp_path):

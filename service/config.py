@@ -74,6 +74,9 @@ class Settings(BaseSettings):
                            description="Job files (a shared volume when workers run apart).")
     job_ttl_seconds: float = Field(3600, gt=0, description="How long an undownloaded result is kept.")
     job_workers: int = Field(1, ge=1, le=16, description="Embedded queue: jobs run at once.")
+    job_timeout_seconds: float | None = Field(None, gt=0, description="A job running longer fails and its "
+                                                                      "files go (none: 20 s per second of "
+                                                                      "the longest video allowed, + 600 s).")
     max_video_upload_bytes: int = Field(2 * 1024**3, ge=1024, description="Largest /v1/jobs upload.")
     max_video_seconds: float = Field(3600, gt=0, description="Longest video accepted.")
     max_video_pixels: int = Field(3840 * 2160, ge=1024, description="Largest video frame accepted.")
@@ -115,6 +118,9 @@ class Settings(BaseSettings):
                            resolve(self.device, self.engine, self.threads, self.int8),
                            self.face_work_size, self.plate_work_size, self.frame_batch, self.face_finder,
                            self.face_finder_work_size, plate_verifier)
+
+    def job_timeout(self) -> float:
+        return self.job_timeout_seconds or self.max_video_seconds * 20 + 600
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(max_seconds=self.max_video_seconds, max_pixels=self.max_video_pixels)

@@ -112,6 +112,14 @@ class BusyError(VeilError):
 
 
 
+class JobTimeoutError(VeilError):
+    type_slug = "job-timeout"
+    status = 504
+    title = "Job timed out"
+    public_detail = ("The job ran longer than the configured limit (VEIL_JOB_TIMEOUT_SECONDS); its files "
+                     "were deleted.")
+
+
 class JobNotFoundError(VeilError):
     type_slug = "job-not-found"
     status = 404

@@ -225,9 +225,9 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     width, height = info.display_size
     loop = FrameLoop(models, opts, vopts, width, height, timer, observe)
 
-    def on_frame(n: int) -> None:
-        if progress and info.frames:
-            progress(min(1.0, n / info.frames))
+    def on_frame(n: int) -> None:  # every frame, so a job can be cancelled or timed out at any time
+        if progress:
+            progress(min(1.0, n / info.frames) if info.frames else 0.0)
 
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".veil-", suffix=dst.suffix or ".tmp")
     os.close(fd)

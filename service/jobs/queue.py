@@ -57,7 +57,7 @@ class RedisExecutor:
         self.redis.ping()  # fail at start-up, not at the first upload
         self.store = redis_store(settings, self.redis)
         self.queue = _queue(self.redis)
-        self.timeout = int(settings.max_video_seconds * 20) + 600
+        self.timeout = int(settings.job_timeout()) + 60  # RQ's hard stop, behind run_job's own
         self.lease = settings.job_lease_seconds
         self.on_finished = None  # outcomes are counted by the workers' own metrics
         self._stop = threading.Event()

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from service.config import Settings
 from service.core.params import to_options, to_video_options
 from service.core.video_pipeline import output_type, redact_video
-from service.errors import ModelError, VeilError
+from service.errors import JobTimeoutError, ModelError, VeilError
 from service.inference.registry import ModelSet
 from service.jobs.store import JobStore
 from service.jobs.webhooks import notify
@@ -32,10 +32,13 @@ def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) 
     store.update(job, status="running", started=time.time())
     src, dst = store.input_path(job_id), store.result_path(job_id)
     last = [0.0]
+    deadline = time.monotonic() + settings.job_timeout()
 
     def progress(p: float) -> None:
         if not store.dir(job_id).exists():
             raise Cancelled()
+        if time.monotonic() > deadline:
+            raise JobTimeoutError()
         if p - last[0] >= 0.01:
             last[0] = p
             store.update(job, progress=p)
@@ -53,7 +56,7 @@ def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) 
         outcome = {"status": "failed",
                    "error": {"type": f"/problems/{err.type_slug}", "title": err.title, "detail": err.detail}}
     finally:
-        src.unlink(missing_ok=True)
+        src.unlink(missing_ok=True)  # (redact_video writes dst atomically: a failure leaves none)
     # written after the input is gone: a client that sees the job finished never finds its input
     store.update(job, finished=time.time(), **outcome)
     if job.callback_url and settings.webhook_secret:

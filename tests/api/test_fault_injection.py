@@ -116,3 +116,17 @@ def test_the_encoder_failing_or_a_full_disk_fails_the_job_and_keeps_nothing(
         assert _left(settings) == []
         sync = client.post("/v1/redact", content=clip, headers={"content-type": "video/mp4"})
         assert sync.status_code == 200  # the fault is gone: the same file goes through again
+
+
+def test_a_job_past_its_time_limit_fails_and_keeps_nothing(settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    limited = settings.model_copy(update={"job_timeout_seconds": 0.3, "jobs_dir": tmp_path / "jobs"})
+    clip = make_clip(tmp_path / "long.mkv", frames=300, container="matroska").read_bytes()  # no frame count
+    with TestClient(create_app(limited)) as c:
+        job = c.post("/v1/jobs?profile=thorough", content=clip, headers={"content-type": "video/x-matroska"})
+        state = _wait(c, job.json()["id"])
+        assert state["status"] == "failed" and state["error"]["type"] == "/problems/job-timeout", state
+        assert _left(limited) == []

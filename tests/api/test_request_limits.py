@@ -21,11 +21,15 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
+SERVED: dict = {}
+
+
 @pytest.fixture(scope="module")
 def live(tiny_models_dir, tmp_path_factory):
     port = _port()
+    SERVED["jobs_dir"] = tmp_path_factory.mktemp("jobs")
     env = {**os.environ, "VEIL_MODELS_DIR": str(tiny_models_dir), "VEIL_THREADS": "1",
-           "VEIL_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))}
+           "VEIL_JOBS_DIR": str(SERVED["jobs_dir"])}
     proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -89,3 +93,21 @@ def test_the_same_polygon_in_a_multipart_field_is_applied(live):
             f"\r\nContent-Length: {len(body)}\r\n\r\n").encode()
     status, headers, _ = _raw(live, head, body)
     assert status == 200 and headers["content-type"] == "image/jpeg"
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_no_file(live):
+    jobs_dir = SERVED["jobs_dir"]
+    for path in ("/v1/jobs", "/v1/redact"):
+        with socket.create_connection(("127.0.0.1", live), timeout=10) as s:
+            s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: video/mp4\r\n"
+                      "Content-Length: 5000000\r\n\r\n".encode() + b"\0" * 100_000)
+            deadline = time.time() + 10
+            while path == "/v1/jobs" and not [p for p in jobs_dir.iterdir() if p.name != "idempotency"]:
+                assert time.time() < deadline, "the upload never started"
+                time.sleep(0.05)
+        deadline = time.time() + 10
+        while left := [p.name for p in jobs_dir.iterdir() if p.name != "idempotency"]:
+            assert time.time() < deadline, left  # the half-written upload went with the connection
+            time.sleep(0.1)
+    status, _, _ = _raw(live, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 200

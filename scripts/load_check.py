@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import threading
 import time
@@ -32,9 +31,8 @@ def _post(url: str, data: bytes) -> float:
 
 
 def _memory_mib(container: str) -> float | None:
-    env = {**os.environ}
     out = subprocess.run(["podman", "stats", "--no-stream", "--format", "{{.MemUsage}}", container],
-                         capture_output=True, text=True, env=env).stdout.strip()
+                         capture_output=True, text=True).stdout.strip()
     if not out:
         return None
     used = out.split("/")[0].strip().upper()

@@ -3,10 +3,6 @@ Retry-After), every other answer a redacted image, and memory flat from the 100t
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -14,15 +10,9 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import gradient, jpeg_bytes
+from tests.conftest import gradient, jpeg_bytes, live_server
 
 CLIENTS, PER_CLIENT = 64, 5
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rss_kib(pid: int) -> int:
@@ -32,26 +22,10 @@ def _rss_kib(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def live(tiny_models_dir, tmp_path_factory):
-    port = _port()
-    env = {**os.environ, "VEIL_MODELS_DIR": str(tiny_models_dir), "VEIL_THREADS": "1",
-           "VEIL_MAX_CONCURRENCY": "2", "VEIL_MAX_QUEUE": "8",
-           "VEIL_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/readyz", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline and proc.poll() is None
-                time.sleep(0.3)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    env = {"VEIL_MODELS_DIR": str(tiny_models_dir), "VEIL_THREADS": "1", "VEIL_MAX_CONCURRENCY": "2",
+           "VEIL_MAX_QUEUE": "8", "VEIL_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))}
+    with live_server(env) as (port, proc):
+        yield f"http://127.0.0.1:{port}", proc.pid
 
 
 def test_64_clients_get_answers_or_deliberate_busy_and_memory_stays_flat(live):

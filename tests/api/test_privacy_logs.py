@@ -5,48 +5,23 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
-from tests.conftest import FIXTURES, MODELS, make_clip
+from tests.conftest import FIXTURES, MODELS, free_port, live_server, make_clip
 
 PHOTO = "street_faces_809.jpg"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _port()
     log = tmp_path_factory.mktemp("log") / "server.log"
-    env = {**os.environ, "VEIL_MODELS_DIR": str(MODELS), "VEIL_LOG_LEVEL": "DEBUG", "VEIL_THREADS": "2",
+    env = {"VEIL_MODELS_DIR": str(MODELS), "VEIL_LOG_LEVEL": "DEBUG", "VEIL_THREADS": "2",
            "VEIL_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))}
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert time.time() < deadline and proc.poll() is None, log.read_text()[-2000:]
-                    time.sleep(0.5)
-            yield port, log
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    with live_server(env, log) as (port, _):
+        yield port, log
 
 
 def _call(port: int, method: str, path: str, body: bytes = b"", headers: dict | None = None,
@@ -60,18 +35,10 @@ def _call(port: int, method: str, path: str, body: bytes = b"", headers: dict | 
     return resp.status, data
 
 
-def _ready(port: int) -> None:
-    deadline = time.time() + 120
-    while _call(port, "GET", "/readyz")[0] != 200:
-        assert time.time() < deadline
-        time.sleep(0.5)
-
-
 def test_logs_and_metrics_hold_nothing_a_request_carried_or_the_models_found(server, tmp_path):
     port, log = server
-    _ready(port)
     photo = (FIXTURES / PHOTO).read_bytes()
-    client_port = _port()
+    client_port = free_port()
     name = f"alice-{uuid.uuid4().hex[:6]}.jpg"
     boundary = "veilboundary"
     form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"

@@ -4,47 +4,23 @@ connection), and large regions sent in the body work."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.conftest import gradient, jpeg_bytes
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.conftest import gradient, jpeg_bytes, live_server
 
 SERVED: dict = {}
 
 
 @pytest.fixture(scope="module")
 def live(tiny_models_dir, tmp_path_factory):
-    port = _port()
     SERVED["jobs_dir"] = tmp_path_factory.mktemp("jobs")
-    env = {**os.environ, "VEIL_MODELS_DIR": str(tiny_models_dir), "VEIL_THREADS": "1",
+    env = {"VEIL_MODELS_DIR": str(tiny_models_dir), "VEIL_THREADS": "1",
            "VEIL_JOBS_DIR": str(SERVED["jobs_dir"])}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.time() < deadline and proc.poll() is None
-                time.sleep(0.3)
+    with live_server(env) as (port, _):
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def _raw(port: int, head: bytes, body: bytes = b"") -> tuple[int, dict, bytes]:

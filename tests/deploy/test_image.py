@@ -11,7 +11,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import FIXTURES, ROOT, fixture_faces
+from tests.conftest import FIXTURES, ROOT, fixture_faces, free_port
 
 TAG = "localhost/veil:cpu-test"
 CACHE = Path(os.environ.get("VEIL_IMAGE_CACHE", Path.home() / ".cache" / "veil"))
@@ -39,12 +38,6 @@ def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.C
                           timeout=timeout)
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(url: str, data: bytes | None = None, headers: dict | None = None, timeout: float = 60):
     req = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data else "GET")
     with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -55,7 +48,7 @@ def _request(url: str, data: bytes | None = None, headers: dict | None = None, t
 def container():
     env = {**os.environ, "TAG": TAG, "VEIL_IMAGE_CACHE": str(CACHE)}
     subprocess.run([str(ROOT / "deploy" / "podman" / "build.sh")], check=True, env=env, timeout=1800)
-    name, port = f"veil-smoke-{uuid.uuid4().hex[:8]}", _port()
+    name, port = f"veil-smoke-{uuid.uuid4().hex[:8]}", free_port()
     podman("run", "-d", "--name", name, "--network=slirp4netns", "-p", f"127.0.0.1:{port}:8000",
            "--read-only", "--tmpfs", "/var/lib/veil/jobs:rw,U", "-e", "VEIL_THREADS=2", TAG)
     base = f"http://127.0.0.1:{port}"

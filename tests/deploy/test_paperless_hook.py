@@ -7,51 +7,27 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import FIXTURES, MODELS, ROOT, fixture_faces
+from tests.conftest import FIXTURES, MODELS, ROOT, fixture_faces, free_port, live_server
 
 HOOK = ROOT / "deploy" / "dms" / "paperless-ngx" / "veil-pre-consume.py"
 KEY = "paperless-hook-key-42"
 PHOTO = "street_faces_809.jpg"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def veil_url(tmp_path_factory):
-    port = _port()
-    env = {**os.environ, "VEIL_MODELS_DIR": str(MODELS), "VEIL_THREADS": "2",
+    env = {"VEIL_MODELS_DIR": str(MODELS), "VEIL_THREADS": "2",
            "VEIL_API_KEY_HASHES": f'["{hashlib.sha256(KEY.encode()).hexdigest()}"]',
            "VEIL_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))}
-    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/readyz", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, "veil serve exited"
-                time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(30)
+    with live_server(env) as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 def run_hook(path, url, **env):
@@ -87,7 +63,7 @@ def test_failures_keep_the_document_out_of_the_archive(veil_url, tmp_path):
     doc = tmp_path / "scan.jpg"
     original = (FIXTURES / PHOTO).read_bytes()
     doc.write_bytes(original)
-    dead = f"http://127.0.0.1:{_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     assert run_hook(doc, dead).returncode != 0 and doc.read_bytes() == original
     wrong_key = run_hook(doc, veil_url, VEIL_API_KEY="not-the-key")
     assert wrong_key.returncode != 0 and "401" in wrong_key.stderr and doc.read_bytes() == original

@@ -43,7 +43,8 @@ def _redact(args: argparse.Namespace) -> int:
         try:
             if not _is_image(path):
                 target = args.output / path.name if several else args.output
-                _redact_video(models, path, target, opts, to_video_options(fields, settings.video_profile))
+                _redact_video(models, path, target, opts, to_video_options(fields, settings.video_profile),
+                              settings.video_limits())
                 continue
             out, mask = redact_with_mask(models, path.read_bytes(), opts, settings.max_pixels)
         except (VeilError, OSError, ValueError) as exc:
@@ -70,16 +71,15 @@ def _is_image(path: Path) -> bool:
         return False
 
 
-def _redact_video(models, src: Path, dst: Path, opts, vopts) -> None:
+def _redact_video(models, src: Path, dst: Path, opts, vopts, limits) -> None:
     from service.core.video_pipeline import redact_video
-    from service.media.video import VideoLimits
 
     def bar(done: float) -> None:
         if sys.stderr.isatty():
             filled = int(done * 30)
             print(f"\r{src.name} [{'#' * filled}{'.' * (30 - filled)}] {done:4.0%}", end="", file=sys.stderr)
 
-    redact_video(models, src, dst, opts, vopts, VideoLimits(), bar)
+    redact_video(models, src, dst, opts, vopts, limits, bar)
     if sys.stderr.isatty():
         print(file=sys.stderr)
 

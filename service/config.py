@@ -55,6 +55,9 @@ class Settings(BaseSettings):
                                                         "(their uploads held in memory); more get 503 busy "
                                                         "with Retry-After at once.")
     max_wait_seconds: float = Field(30, gt=0, le=600, description="Longest wait for a slot before 503 busy.")
+    request_timeout_seconds: float = Field(
+        300, gt=0, le=3600, description="A synchronous request (upload, wait and processing) answering later "
+                                        "gets 504 request-timeout; a short video stops at its next frame.")
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest /v1/redact body.")
     max_pixels: int = Field(50_000_000, ge=1024, description="Largest image, refused before decoding.")
     face_work_size: int = Field(960, ge=128, le=8192, description="Long side faces are detected at.")

@@ -85,7 +85,6 @@ class ConfigurationError(VeilError):
     public_detail = "The service is misconfigured."
 
 
-
 class UnauthorizedError(VeilError):
     type_slug = "unauthorized"
     status = 401
@@ -110,6 +109,20 @@ class BusyError(VeilError):
         super().__init__(detail)
         self.retry_after = retry_after
 
+
+class QueueUnavailableError(VeilError):
+    type_slug = "queue-unavailable"
+    status = 503
+    title = "Job queue unavailable"
+    public_detail = "The job queue (Redis) cannot be reached. Retry shortly; images are still served."
+
+
+class RequestTimeoutError(VeilError):
+    type_slug = "request-timeout"
+    status = 504
+    title = "Request timed out"
+    public_detail = ("Processing took longer than the configured limit (VEIL_REQUEST_TIMEOUT_SECONDS); no "
+                     "image data was returned. Send long videos to /v1/jobs.")
 
 
 class JobTimeoutError(VeilError):

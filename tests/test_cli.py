@@ -72,3 +72,30 @@ def test_redact_a_video(tmp_path, tiny_models_dir, monkeypatch):
     assert main(["redact", str(src), "-o", str(out), "--stride", "2", "--classes", "faces"]) == 0
     a, b = clip_facts(src), clip_facts(out)
     assert b["frames"] == 20 and b["audio"] == a["audio"]
+
+
+def test_the_hostile_corpus_through_the_cli(tmp_path, tiny_models_dir, monkeypatch, capsys):
+    """Every case of tests/api/hostile_media.py on disk: refused files get one line on stderr naming the
+    file and no output; the others are written; nothing crashes and the exit status says some failed."""
+    from service.api.upload import RAW_TYPES
+    from tests.api.hostile_media import image_cases, video_cases
+
+    monkeypatch.setenv("VEIL_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("VEIL_MAX_PIXELS", "4000000")
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    cases = image_cases() + video_cases(src)
+    files = []
+    for i, (_, data, _, _) in enumerate(cases):
+        files.append(src / f"case{i:03d}.upload")
+        files[-1].write_bytes(data)
+    capsys.readouterr()
+    assert main(["redact", *map(str, files), "-o", str(out), "--classes", "faces"]) == 1
+    errors = capsys.readouterr().err
+    written = {p.name.split(".")[0] for p in out.iterdir()}
+    for path, (name, _, kind, (status, _)) in zip(files, cases, strict=True):
+        refused, kept = f"veil: {path}:" in errors, path.stem in written
+        assert refused != kept, name  # one or the other, never both, never neither
+        if kind.startswith(RAW_TYPES):  # (a file on disk has no Content-Type for the API to refuse)
+            assert kept == (status == 200), name
+    assert "Traceback" not in errors

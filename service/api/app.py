@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from service.api import problems
+from service.api import openapi_spec, problems
 from service.api.access_log import AccessLogMiddleware
 from service.api.jobs_routes import router as jobs_router
 from service.api.metrics import Metrics, MetricsMiddleware
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, load: bool = True) -> FastAPI:
     app.state.metrics = metrics
     app.state.api_key_digests = settings.api_key_digests()
     problems.install(app)
+    openapi_spec.install(app)
     app.include_router(router)
     app.include_router(jobs_router)
     _offline_docs(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -10,10 +11,20 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from service.api.auth import Authorized
+from service.api.openapi_spec import JobAccepted, JobState, option_parameters, problems, upload_body
 from service.api.routes import RuntimeDep
 from service.api.upload import save_upload
 from service.core.params import to_options, to_video_options
-from service.errors import JobExpiredError, JobNotFinishedError, JobNotFoundError
+from service.errors import (
+    JobExpiredError,
+    JobNotFinishedError,
+    JobNotFoundError,
+    NotReadyError,
+    QueueUnavailableError,
+    TooLargeError,
+    UndecodableError,
+    UnsupportedMediaError,
+)
 from service.jobs.store import Job
 from service.jobs.webhooks import check_callback
 from service.media.video import probe
@@ -28,8 +39,20 @@ def _job(runtime, job_id: str) -> Job:
         raise JobNotFoundError() from None
 
 
+_CALLBACK = {"callback_url": {"type": "string", "format": "uri", "maxLength": 2048, "description": (
+    "POSTed (signed, see the docs) when the job ends; its host must be in VEIL_CALLBACK_HOSTS")}}
+_LOOKUP = (JobNotFoundError, NotReadyError, QueueUnavailableError)
+_VIDEO = ("video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "video/x-msvideo",
+          "application/octet-stream")
+
+
 @router.post("", status_code=202, description="Upload a video (multipart `file` or raw body) with the "
-             "options of /v1/redact plus profile, stride, codec, crf, audio and callback_url.")
+             "options of /v1/redact and a `callback_url`; poll the job at its `Location`.",
+             openapi_extra={"requestBody": upload_body(_VIDEO, _CALLBACK),
+                            "parameters": option_parameters(_CALLBACK)},
+             responses={202: {"model": JobAccepted, "description": "Queued; `Location` names the job."},
+                        **problems(TooLargeError, UnsupportedMediaError, UndecodableError, NotReadyError,
+                                 QueueUnavailableError)})
 async def create_job(request: Request, runtime: RuntimeDep,
                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Any:
     store = runtime.jobs.store
@@ -43,21 +66,27 @@ async def create_job(request: Request, runtime: RuntimeDep,
             to_options(fields, runtime.settings.default_backend)
             to_video_options(fields, runtime.settings.video_profile)
             await run_in_threadpool(probe, store.input_path(job.id), runtime.settings.video_limits())
+            store.update(job, options=fields, callback_url=callback)
+            runtime.jobs.submit(job.id)
         except BaseException:
-            store.delete(job.id)
+            with suppress(QueueUnavailableError):  # the files go first; Redis keys expire on their own
+                store.delete(job.id)
+                store.release(idempotency_key)
             raise
-        store.update(job, options=fields, callback_url=callback)
-        runtime.jobs.submit(job.id)
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202,
                         headers={"Location": f"/v1/jobs/{job.id}", "Cache-Control": "no-store"})
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses={200: {"model": JobState, "description": "The job's state."},
+                                    **problems(*_LOOKUP, validation=False)})
 def job_status(job_id: str, runtime: RuntimeDep) -> Any:
     return JSONResponse(_job(runtime, job_id).public(), headers={"Cache-Control": "no-store"})
 
 
-@router.get("/{job_id}/result", response_class=Response, responses={200: {"content": {"video/*": {}}}})
+@router.get("/{job_id}/result", response_class=Response, responses={
+    200: {"description": "The redacted video, once; the job expires with this download.",
+          "content": {"video/*": {"schema": {"type": "string", "format": "binary"}}}},
+    **problems(*_LOOKUP, JobNotFinishedError, JobExpiredError, validation=False)})
 def job_result(job_id: str, runtime: RuntimeDep) -> Any:
     store = runtime.jobs.store
     job = _job(runtime, job_id)
@@ -75,7 +104,9 @@ def job_result(job_id: str, runtime: RuntimeDep) -> Any:
                         background=BackgroundTask(forget))
 
 
-@router.delete("/{job_id}", status_code=204)
+@router.delete("/{job_id}", status_code=204, responses={
+    204: {"description": "Cancelled (if running) and its files deleted."},
+    **problems(*_LOOKUP, validation=False)})
 def delete_job(job_id: str, runtime: RuntimeDep) -> Response:
     _job(runtime, job_id)
     runtime.jobs.store.delete(job_id)

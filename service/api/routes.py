@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from service.api.auth import Authorized
 from service.api.metrics import CONTENT_TYPE
+from service.api.openapi_spec import Analysis, option_parameters, problems, upload_body
 from service.api.replay import Answer, fingerprint
 from service.api.runtime import Runtime
 from service.api.upload import read_upload
@@ -17,25 +19,28 @@ from service.core.dispatch import redact_any
 from service.core.params import to_options, to_video_options
 from service.core.still import analyze_bytes
 from service.core.timing import StageTimer
-from service.errors import NotReadyError, UndecodableError
+from service.errors import (
+    BusyError,
+    IdempotencyMismatchError,
+    ModelError,
+    NotReadyError,
+    RequestTimeoutError,
+    TooLargeError,
+    UndecodableError,
+    UnsupportedMediaError,
+)
 
 router = APIRouter()
 
-_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-            "file": {"type": "string", "format": "binary"}}}},
-        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-        "image/png": {"schema": {"type": "string", "format": "binary"}},
-        "image/webp": {"schema": {"type": "string", "format": "binary"}},
-        "video/mp4": {"schema": {"type": "string", "format": "binary"}},
-    },
-}
-_OPTIONS_DOC = ("Options as multipart fields or query parameters: classes, mode (blur|pixelate|fill|mask), "
-                "backend (unet|deeplabv3plus), face_threshold, plate_threshold, dilation_px, dilation_pct, "
-                "feather, regions, ignore, colour, format, quality; for short videos also profile, stride, "
-                "codec, crf, audio.")
+MEDIA = ("image/jpeg", "image/png", "image/webp", "video/mp4", "video/quicktime", "video/webm",
+         "video/x-matroska", "application/octet-stream")
+_UPLOAD = {"requestBody": upload_body(MEDIA), "parameters": option_parameters()}
+_INPUT_ERRORS = (TooLargeError, UnsupportedMediaError, UndecodableError, NotReadyError, BusyError,
+                 ModelError, RequestTimeoutError)
+_REDACTED = {"description": "The redacted image (or short video), in the input's format unless `format` "
+             "says otherwise; no metadata of the input is kept.",
+             "content": {"image/*": {"schema": {"type": "string", "format": "binary"}},
+                         "video/*": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -48,16 +53,15 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-@router.post("/v1/redact", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC,
-             response_class=Response, responses={200: {"content": {"image/*": {}}}},
-             dependencies=Authorized)
+@router.post("/v1/redact", openapi_extra=_UPLOAD, response_class=Response, dependencies=Authorized,
+             responses={200: _REDACTED, **problems(*_INPUT_ERRORS, IdempotencyMismatchError)})
 async def redact(request: Request, runtime: RuntimeDep,
                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
-    with runtime.admitted():
-        return await _redact(request, runtime, idempotency_key)
+    return await runtime.answer(partial(_redact, request, runtime, idempotency_key))
 
 
-async def _redact(request: Request, runtime: Runtime, idempotency_key: str | None) -> Response:
+async def _redact(request: Request, runtime: Runtime, idempotency_key: str | None,
+                  progress: Callable[[float], None]) -> Response:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
     vopts = to_video_options(upload.fields, runtime.settings.video_profile)
@@ -70,28 +74,27 @@ async def _redact(request: Request, runtime: Runtime, idempotency_key: str | Non
         return Response(kept.body, media_type=kept.media_type, headers=headers)
     s = runtime.settings
     timer = StageTimer()
-    out = await run_in_threadpool(runtime.guarded, redact_any, runtime.models, upload.data, opts, vopts,
-                                  s.max_pixels, s.video_limits(), s.max_sync_video_seconds, timer)
+    out = await runtime.run(redact_any, runtime.models, upload.data, opts, vopts, s.max_pixels,
+                            s.video_limits(), s.max_sync_video_seconds, timer, progress)
     request.app.state.metrics.observe_stages(timer)
     if idempotency_key:
         runtime.replays.put(idempotency_key, digest, Answer(out.body, out.media_type))
     return Response(out.body, media_type=out.media_type, headers=headers)
 
 
-@router.post("/v1/analyze", openapi_extra={"requestBody": _BODY}, description=_OPTIONS_DOC,
-             dependencies=Authorized)
+@router.post("/v1/analyze", openapi_extra=_UPLOAD, dependencies=Authorized,
+             responses={200: {"model": Analysis, "description": "The detections, for review; never stored."},
+                        **problems(*_INPUT_ERRORS)})
 async def analyze(request: Request, runtime: RuntimeDep) -> Any:
-    with runtime.admitted():
-        return await _analyze(request, runtime)
+    return await runtime.answer(partial(_analyze, request, runtime))
 
 
-async def _analyze(request: Request, runtime: Runtime) -> Any:
+async def _analyze(request: Request, runtime: Runtime, _: Callable[[float], None]) -> Any:
     upload = await read_upload(request)
     opts = to_options(upload.fields, runtime.settings.default_backend)
     if not upload.data:
         raise UndecodableError()
-    result = await run_in_threadpool(runtime.guarded, analyze_bytes, runtime.models, upload.data, opts,
-                                     runtime.settings.max_pixels)
+    result = await runtime.run(analyze_bytes, runtime.models, upload.data, opts, runtime.settings.max_pixels)
     return JSONResponse(result, headers={"Cache-Control": "no-store"})
 
 
@@ -107,7 +110,7 @@ def metrics(request: Request) -> Response:
     return Response(m.exposition(), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=problems(NotReadyError, validation=False))
 def readyz(runtime: RuntimeDep) -> dict[str, Any]:
     rt = runtime.models.runtime
     return {"status": "ready", "backends": sorted(runtime.models.backends), "device": rt.device,

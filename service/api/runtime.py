@@ -5,18 +5,20 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
+import anyio
 import numpy as np
 
 from service.api.replay import ReplayCache
 from service.config import Settings
 from service.core.options import Options
 from service.core.pipeline import redact_image
-from service.errors import BusyError, ModelError, VeilError
+from service.errors import BusyError, ModelError, RequestTimeoutError, VeilError
 from service.inference.registry import ModelSet
 from service.jobs.queue import Executor, make_executor
 
@@ -58,6 +60,29 @@ class Runtime:
         finally:
             with self._lock:
                 self._admitted -= 1
+
+    async def answer(self, handler: Callable[[Callable[[float], None]], Awaitable[T]]) -> T:
+        """Admit a request and answer it within ``request_timeout_seconds`` (reading the upload, waiting
+        and processing), else 504. ``handler`` gets a progress callback that stops a short video's
+        processing at its next frame once the time is up; work that cannot stop is abandoned (its result
+        dropped) and keeps its slot until it ends, so later requests still see the load."""
+        limit = self.settings.request_timeout_seconds
+        deadline = time.monotonic() + limit
+
+        def check(_: float) -> None:
+            if time.monotonic() > deadline:
+                raise RequestTimeoutError()
+
+        with self.admitted():
+            try:
+                with anyio.fail_after(limit):
+                    return await handler(check)
+            except TimeoutError:
+                raise RequestTimeoutError() from None
+
+    async def run(self, fn: Callable[..., T], *args) -> T:
+        """``guarded(fn, *args)`` in a worker thread that a timed-out request may abandon."""
+        return await anyio.to_thread.run_sync(partial(self.guarded, fn, *args), abandon_on_cancel=True)
 
     def guarded(self, fn: Callable[..., T], *args) -> T:
         """Run CPU-bound work under the concurrency cap; unexpected failures become ModelError."""

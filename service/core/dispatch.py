@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from service.core.options import Options
 from service.core.still import Output, redact_with_mask
 from service.core.timing import NO_TIMER, StageTimer
@@ -21,10 +23,12 @@ def is_image(data: bytes) -> bool:
 
 
 def redact_any(models: ModelSet, data: bytes, opts: Options, vopts: VideoOptions, max_pixels: int,
-               limits: VideoLimits, max_sync_video_seconds: float, timer: StageTimer = NO_TIMER) -> Output:
-    """``timer`` collects still images' stage times (the API exports them as metrics)."""
+               limits: VideoLimits, max_sync_video_seconds: float, timer: StageTimer = NO_TIMER,
+               progress: Callable[[float], None] | None = None) -> Output:
+    """``timer`` collects still images' stage times (the API exports them as metrics); ``progress`` is
+    called at every video frame and may raise to stop."""
     if is_image(data):
         return redact_with_mask(models, data, opts, max_pixels, timer)[0]
     if opts.mode == "mask":
         raise InvalidOptionsError("Invalid fields: mode (mask is for still images)")
-    return Output(*redact_video_bytes(models, data, opts, vopts, limits, max_sync_video_seconds))
+    return Output(*redact_video_bytes(models, data, opts, vopts, limits, max_sync_video_seconds, progress))

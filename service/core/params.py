@@ -26,21 +26,28 @@ class RedactParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    classes: str = Field(",".join(_D.classes), description="comma-separated: faces, plates")
-    mode: Literal["blur", "pixelate", "fill", "mask"] = _D.mode
-    backend: Literal[BACKENDS] | None = None  # type: ignore[valid-type]
-    face_threshold: float = Field(_D.face_threshold, gt=0, lt=1)
-    plate_threshold: float = Field(_D.plate_threshold, gt=0, lt=1)
-    dilation_px: int = Field(_D.dilation_px, ge=0, le=200)
-    dilation_pct: float = Field(_D.dilation_pct, ge=0, le=200)
-    feather: int = Field(_D.feather, ge=0, le=100)
+    classes: str = Field(",".join(_D.classes), pattern=r"^\s*(faces|plates)\s*(,\s*(faces|plates)\s*)*$",
+                         description="what to find, comma-separated: faces, plates")
+    mode: Literal["blur", "pixelate", "fill", "mask"] = Field(
+        _D.mode, description="how masked pixels are redacted; mask returns the 0/255 mask (images only)")
+    backend: Literal[BACKENDS] | None = Field(  # type: ignore[valid-type]
+        None, description="segmentation backend (default: the service's, VEIL_DEFAULT_BACKEND)")
+    face_threshold: float = Field(_D.face_threshold, gt=0, lt=1,
+                                  description="face detector score to accept a face (lower finds more)")
+    plate_threshold: float = Field(_D.plate_threshold, gt=0, lt=1,
+                                   description="plate finder score to accept a plate (lower finds more)")
+    dilation_px: int = Field(_D.dilation_px, ge=0, le=200, description="grow every mask by this many pixels")
+    dilation_pct: float = Field(_D.dilation_pct, ge=0, le=200,
+                                description="and by this percentage of the object's size")
+    feather: int = Field(_D.feather, ge=0, le=100, description="soften the mask's edge over this many pixels")
     regions: str = Field("[]", description="JSON list of boxes [x1,y1,x2,y2] or polygons [[x,y],...]")
     ignore: str = Field("[]", description="JSON list of boxes or polygons never redacted")
-    colour: str = Field("#000000", description="fill colour, #rrggbb")
-    format: Literal["jpeg", "jpg", "png", "webp"] | None = None
-    quality: int = Field(_D.quality, ge=1, le=100)
+    colour: str = Field("#000000", pattern=_HEX.pattern, description="fill colour, #rrggbb")
+    format: Literal["jpeg", "jpg", "png", "webp"] | None = Field(
+        None, description="output image format (default: the input's)")
+    quality: int = Field(_D.quality, ge=1, le=100, description="JPEG/WebP output quality")
     profile: Literal[tuple(PROFILES)] | None = Field(  # type: ignore[valid-type]
-        None, description="video: fast, balanced or thorough (default: the service's)")
+        None, description="video: speed against thoroughness (default: the service's, VEIL_VIDEO_PROFILE)")
     stride: int | None = Field(None, ge=1, le=30,
                                description="video: detect every n-th frame (overrides the profile's)")
     codec: Literal["h264", "vp9", "av1"] = Field(_V.codec, description="video: output codec")

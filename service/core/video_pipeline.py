@@ -248,7 +248,8 @@ def output_type(info: VideoInfo) -> tuple[str, str]:
 
 
 def redact_video_bytes(models: ModelSet, data: bytes, opts: Options, vopts: VideoOptions,
-                       limits: VideoLimits, max_seconds: float) -> tuple[bytes, str, str]:
+                       limits: VideoLimits, max_seconds: float,
+                       progress: Callable[[float], None] | None = None) -> tuple[bytes, str, str]:
     """Short videos in one call: bytes in, (bytes, media type, extension) out; no temporary file
     outlives the call."""
     with tempfile.TemporaryDirectory(prefix="veil-") as work:
@@ -257,5 +258,5 @@ def redact_video_bytes(models: ModelSet, data: bytes, opts: Options, vopts: Vide
         info = probe(src, limits)
         if info.seconds > max_seconds:
             raise TooLargeError("The video is too long for a synchronous request; use /v1/jobs.")
-        redact_video(models, src, dst, opts, vopts, limits)
+        redact_video(models, src, dst, opts, vopts, limits, progress)
         return (dst.read_bytes(), *output_type(info))

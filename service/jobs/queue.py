@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Protocol
+
+from redis.exceptions import RedisError
 
 from service.config import Settings
 from service.inference.registry import ModelSet
 from service.jobs.runner import EmbeddedExecutor, run_job
-from service.jobs.store import Job, JobStore, RedisRecords
+from service.jobs.store import Job, JobStore, RedisRecords, reachable
 
 QUEUE_NAME = "veil-video"
 LEASE_PREFIX = "veil:lease:"
@@ -65,8 +68,9 @@ class RedisExecutor:
         self._reaper.start()
 
     def submit(self, job_id: str) -> None:
-        self.queue.enqueue("service.jobs.queue.run_queued_job", job_id, job_id=job_id,
-                           job_timeout=self.timeout, result_ttl=0, failure_ttl=3600)
+        with reachable():
+            self.queue.enqueue("service.jobs.queue.run_queued_job", job_id, job_id=job_id,
+                               job_timeout=self.timeout, result_ttl=0, failure_ttl=3600)
 
     def depth(self) -> int:
         return self.queue.count
@@ -102,7 +106,8 @@ def run_queued_job(job_id: str) -> None:
 
     def renew() -> None:
         while True:
-            redis.set(LEASE_PREFIX + job_id, "1", ex=max(1, int(lease)))
+            with suppress(RedisError):  # a blip must not end the lease early; a long outage ends the job
+                redis.set(LEASE_PREFIX + job_id, "1", ex=max(1, int(lease)))
             if done.wait(lease / 3):
                 break
 
@@ -115,7 +120,8 @@ def run_queued_job(job_id: str) -> None:
     finally:
         done.set()
         keeper.join()
-        redis.delete(LEASE_PREFIX + job_id)
+        with suppress(RedisError):  # gone: the lease expires on its own
+            redis.delete(LEASE_PREFIX + job_id)
 
 
 EXECUTORS: dict[str, Callable[[JobStore, ModelSet | None, Settings], Executor]] = {

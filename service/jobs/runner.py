@@ -58,7 +58,11 @@ def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) 
     finally:
         src.unlink(missing_ok=True)  # (redact_video writes dst atomically: a failure leaves none)
     # written after the input is gone: a client that sees the job finished never finds its input
-    store.update(job, finished=time.time(), **outcome)
+    try:
+        store.update(job, finished=time.time(), **outcome)
+    except BaseException:
+        dst.unlink(missing_ok=True)  # a result nobody can learn of (Redis gone) is not kept
+        raise
     if job.callback_url and settings.webhook_secret:
         notify(job.callback_url, settings.webhook_secret.get_secret_value(),
                {"type": "job.completed", "data": job.public()})

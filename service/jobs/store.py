@@ -13,8 +13,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from service.errors import QueueUnavailableError
 
 STATUSES = ("queued", "running", "succeeded", "failed", "expired")
 
@@ -71,11 +74,6 @@ class FileRecords:
     def delete(self, job_id: str) -> None:
         pass  # the record lives in the job's directory, removed with it
 
-    def ids(self) -> Iterator[str]:
-        for d in self.root.iterdir():
-            if d.name != "idempotency" and d.is_dir():
-                yield d.name
-
     def claim_key(self, key: str, job_id: str) -> None:
         (self.root / "idempotency" / key).write_text(job_id)
 
@@ -86,40 +84,67 @@ class FileRecords:
     def drop_key(self, key: str) -> None:
         (self.root / "idempotency" / key).unlink(missing_ok=True)
 
+    def prune_keys(self, exists: Callable[[str], bool]) -> None:
+        """Drop the keys whose job is gone (Redis keys expire on their own)."""
+        for path in (self.root / "idempotency").iterdir():
+            try:
+                if not exists(path.read_text()):
+                    path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                pass  # dropped meanwhile
+
+
+@contextmanager
+def reachable() -> Iterator[None]:
+    """Redis failures (connection lost, timeout) become ``QueueUnavailableError`` (503, retry)."""
+    from redis.exceptions import RedisError
+
+    try:
+        yield
+    except RedisError as exc:
+        raise QueueUnavailableError() from exc
+
 
 class RedisRecords:
     """Job records in Redis (scale-out: every API replica and worker reads the same state). Keys expire
-    on their own a while after the job's result would have."""
+    on their own a while after the job's result would have. Every method raises
+    ``QueueUnavailableError`` while Redis cannot be reached."""
 
     PREFIX = "veil:job:"
+    KEYS = "veil:idempotency:"
 
     def __init__(self, redis, keep_seconds: float) -> None:
         self.redis = redis
         self.keep = max(1, int(keep_seconds))
 
     def read(self, job_id: str) -> dict | None:
-        raw = self.redis.get(self.PREFIX + job_id)
+        with reachable():
+            raw = self.redis.get(self.PREFIX + job_id)
         return json.loads(raw) if raw else None
 
     def write(self, job_id: str, record: dict) -> None:
-        self.redis.set(self.PREFIX + job_id, json.dumps(record), ex=self.keep)
+        with reachable():
+            self.redis.set(self.PREFIX + job_id, json.dumps(record), ex=self.keep)
 
     def delete(self, job_id: str) -> None:
-        self.redis.delete(self.PREFIX + job_id)
-
-    def ids(self) -> Iterator[str]:
-        for key in self.redis.scan_iter(match=self.PREFIX + "*", count=500):
-            yield (key.decode() if isinstance(key, bytes) else key)[len(self.PREFIX):]
+        with reachable():
+            self.redis.delete(self.PREFIX + job_id)
 
     def claim_key(self, key: str, job_id: str) -> None:
-        self.redis.set("veil:idempotency:" + key, job_id, ex=self.keep)
+        with reachable():
+            self.redis.set(self.KEYS + key, job_id, ex=self.keep)
 
     def key_owner(self, key: str) -> str | None:
-        raw = self.redis.get("veil:idempotency:" + key)
+        with reachable():
+            raw = self.redis.get(self.KEYS + key)
         return raw.decode() if isinstance(raw, bytes) else raw
 
     def drop_key(self, key: str) -> None:
-        self.redis.delete("veil:idempotency:" + key)
+        with reachable():
+            self.redis.delete(self.KEYS + key)
+
+    def prune_keys(self, exists: Callable[[str], bool]) -> None:
+        pass  # they expire with the job records
 
 
 class JobStore:
@@ -163,10 +188,19 @@ class JobStore:
         with self._lock:
             job = Job(uuid.uuid4().hex)
             self.dir(job.id).mkdir(mode=0o700)  # the job's files: this user only
-            self._write(job)
-            if idem_key:
-                self.records.claim_key(_key_name(idem_key), job.id)
+            try:
+                self._write(job)
+                if idem_key:
+                    self.records.claim_key(_key_name(idem_key), job.id)
+            except BaseException:
+                shutil.rmtree(self.dir(job.id), ignore_errors=True)
+                raise
             return job
+
+    def release(self, idem_key: str | None) -> None:
+        """Forget an Idempotency-Key (its job was refused before it was queued)."""
+        if idem_key:
+            self.records.drop_key(_key_name(idem_key))
 
     def get(self, job_id: str) -> Job:
         self.dir(job_id)  # refuses ids that are not ours before any lookup
@@ -240,6 +274,13 @@ class JobStore:
         for _, job in self._jobs():
             if job and now - job.created > 2 * self.ttl and job.status in {"succeeded", "failed", "expired"}:
                 self.delete(job.id)
+        self.records.prune_keys(self._exists)
+
+    def _exists(self, job_id: str) -> bool:
+        try:
+            return self.dir(job_id).exists()
+        except KeyError:
+            return False
 
 
 def _key_name(key: str) -> str:

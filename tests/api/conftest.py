@@ -23,22 +23,22 @@ def client(settings):
         yield c
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    """A real redis-server started for these tests (CI installs it from Debian packages)."""
+def start_redis(workdir, port: int | None = None):
+    """A real redis-server on loopback (CI installs it from Debian packages), no persistence; returns
+    (process, url) once it answers."""
     import shutil
     import subprocess
     import time
 
+    from redis import Redis
+
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (CI installs it; apt-get install redis-server)")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
+                             "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    from redis import Redis
-
     client = Redis(port=port)
     for _ in range(100):
         try:
@@ -46,7 +46,14 @@ def redis_url(tmp_path_factory):
             break
         except Exception:
             time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
+    client.close()
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
     proc.terminate()
     proc.wait(10)
 

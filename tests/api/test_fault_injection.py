@@ -130,3 +130,47 @@ def test_a_job_past_its_time_limit_fails_and_keeps_nothing(settings, tmp_path):
         state = _wait(c, job.json()["id"])
         assert state["status"] == "failed" and state["error"]["type"] == "/problems/job-timeout", state
         assert _left(limited) == []
+
+
+def test_a_request_past_its_time_limit_gets_504_and_keeps_nothing(settings, tmp_path, monkeypatch):
+    """A slow image is answered 504 at the limit (its work abandoned); a short video stops at the next
+    frame, so its slot and temporary files go at once."""
+    import tempfile
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    def scratch() -> set[str]:
+        return {p.name for p in Path(tempfile.gettempdir()).glob("veil-*")}
+
+    limited = settings.model_copy(update={"request_timeout_seconds": 1.0, "max_sync_video_seconds": 30,
+                                          "jobs_dir": tmp_path / "jobs"})
+    clip = make_clip(tmp_path / "long.mp4", frames=600).read_bytes()
+    before = scratch()
+    with TestClient(create_app(limited)) as c:
+        runtime = c.app.state.runtime
+        start = time.monotonic()
+        resp = c.post("/v1/redact?profile=thorough", content=clip, headers={"content-type": "video/mp4"})
+        assert resp.status_code == 504 and resp.json()["type"] == "/problems/request-timeout", resp.text
+        assert time.monotonic() - start < 5
+        assert runtime._slots.acquire(timeout=5)  # the video stopped and gave its slot back
+        runtime._slots.release()
+        assert scratch() == before
+
+        engine = runtime.models.face_detector.engine
+        real = engine.session.run
+
+        def slow(names, feeds):
+            time.sleep(2.5)
+            return real(names, feeds)
+
+        monkeypatch.setattr(engine.session, "run", slow)
+        start = time.monotonic()
+        resp = c.post("/v1/redact", content=JPEG, headers={"content-type": "image/jpeg"})
+        assert resp.status_code == 504 and b"\xff\xd8" not in resp.content
+        assert time.monotonic() - start < 2.4
+        monkeypatch.undo()
+        time.sleep(3)  # the abandoned image finishes; its slot is free again
+        assert c.post("/v1/redact", content=JPEG, headers={"content-type": "image/jpeg"}).status_code == 200

@@ -58,6 +58,23 @@ def test_idempotency_key_returns_the_same_job(jobs_client, clip):
     wait(jobs_client, first["id"])
 
 
+def test_a_refused_upload_frees_its_idempotency_key(jobs_client, clip):
+    """A job refused before it was queued leaves no key behind: the retry with a good file is a new job."""
+    headers = {"content-type": "video/mp4", "idempotency-key": "retry-after-a-bad-file"}
+    bad = jobs_client.post("/v1/jobs", content=b"\x00" * 100, headers=headers)
+    assert bad.status_code == 415
+    good = jobs_client.post("/v1/jobs?classes=faces", content=clip.read_bytes(), headers=headers)
+    assert good.status_code == 202
+    wait(jobs_client, good.json()["id"])
+    runtime = jobs_client.app.state.runtime
+    if runtime.settings.queue == "local":
+        keys = runtime.settings.jobs_dir / "idempotency"
+        assert [p.read_text() for p in keys.iterdir()].count(good.json()["id"]) == 1
+        jobs_client.delete(f"/v1/jobs/{good.json()['id']}")
+        runtime.jobs.store.sweep()  # keys of deleted jobs go with the next sweep
+        assert good.json()["id"] not in [p.read_text() for p in keys.iterdir()]
+
+
 def test_bad_inputs_are_refused_up_front(jobs_client, clip):
     img = jobs_client.post("/v1/jobs", content=jpeg_bytes(gradient()), headers={"content-type": "video/mp4"})
     assert img.status_code == 415

@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     from service.evaluation.cli import (
         add_evaluate,
         add_evaluate_negatives,
+        add_evaluate_prompts,
         add_evaluate_verifier,
         add_evaluate_video,
     )
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate(sub)
     add_evaluate_video(sub)
     add_evaluate_negatives(sub)
+    add_evaluate_prompts(sub)
     add_evaluate_verifier(sub)
     add_bench(sub)
     add_quantize(sub)

@@ -5,19 +5,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from service.bench import load
 from service.core.options import Options
 from service.inference.architectures import build_model
 from service.inference.model_files import MEAN, STD, save_model_dir
@@ -106,35 +100,8 @@ def fixture_faces() -> dict[str, list[list[float]]]:
     return json.loads((FIXTURES / "faces.json").read_text())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def live_server(env: dict[str, str], log: Path | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
-    """``veil serve`` in its own process on a free loopback port, with ``env`` added to the environment;
-    yields (port, process) once /readyz answers, and stops it after. Output goes to ``log`` if given."""
-    port = free_port()
-    out = log.open("w") if log else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-                            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline and proc.poll() is None, "veil serve did not become ready"
-                time.sleep(0.3)
-        yield port, proc
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        if log:
-            out.close()
+free_port = load.free_port
+live_server = load.local_server
 
 
 def need_shared_data() -> Path:

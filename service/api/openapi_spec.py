@@ -49,6 +49,15 @@ class Analysis(BaseModel):
     regions: list[Region]
 
 
+class Outlines(BaseModel):
+    """/v1/segment with ``format=json``: the mask's outer outlines, to send back as ``regions``."""
+
+    width: int
+    height: int
+    polygons: list[list[list[int]]] = Field(description="outlines [[[x, y], ...], ...] in pixels")
+    area: int = Field(ge=0, description="masked pixels")
+
+
 class JobError(BaseModel):
     type: str
     title: str
@@ -79,24 +88,27 @@ def _plain(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def option_schemas(extra: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """Every option's schema, in declaration order, from ``RedactParams`` (plus route-specific ones)."""
-    props = RedactParams.model_json_schema()["properties"]
+def option_schemas(extra: dict[str, dict[str, Any]] | None = None,
+                   params: type[BaseModel] = RedactParams) -> dict[str, dict[str, Any]]:
+    """Every option's schema, in declaration order, from ``params`` (plus route-specific ones)."""
+    props = params.model_json_schema()["properties"]
     return {**{name: _plain(s) for name, s in props.items()}, **(extra or {})}
 
 
-def option_parameters(extra: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def option_parameters(extra: dict[str, dict[str, Any]] | None = None,
+                      params: type[BaseModel] = RedactParams) -> list[dict[str, Any]]:
     """The options as optional query parameters (for raw-body uploads)."""
     return [{"name": name, "in": "query", "required": False, "schema": schema,
              "description": schema.get("description", "")}
-            for name, schema in option_schemas(extra).items()]
+            for name, schema in option_schemas(extra, params).items()]
 
 
-def upload_body(media: tuple[str, ...], extra: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def upload_body(media: tuple[str, ...], extra: dict[str, dict[str, Any]] | None = None,
+                params: type[BaseModel] = RedactParams) -> dict[str, Any]:
     """A multipart ``file`` with the options as fields, or the raw bytes of one of ``media``."""
     binary = {"type": "string", "format": "binary"}
     form = {"type": "object", "required": ["file"],
-            "properties": {"file": binary, **option_schemas(extra)}}
+            "properties": {"file": binary, **option_schemas(extra, params)}}
     return {"required": True, "content": {"multipart/form-data": {"schema": form},
                                            **{m: {"schema": binary} for m in media}}}
 

@@ -11,13 +11,13 @@ from fastapi.responses import JSONResponse, Response
 
 from service.api.auth import Authorized
 from service.api.metrics import CONTENT_TYPE
-from service.api.openapi_spec import Analysis, option_parameters, problems, upload_body
+from service.api.openapi_spec import Analysis, Outlines, option_parameters, problems, upload_body
 from service.api.replay import Answer, fingerprint
 from service.api.runtime import Runtime
 from service.api.upload import read_upload
 from service.core.dispatch import redact_any
-from service.core.params import to_options, to_video_options
-from service.core.still import analyze_bytes
+from service.core.params import SegmentParams, to_options, to_prompt, to_video_options
+from service.core.still import analyze_bytes, segment_bytes
 from service.core.timing import StageTimer
 from service.errors import (
     BusyError,
@@ -96,6 +96,33 @@ async def _analyze(request: Request, runtime: Runtime, _: Callable[[float], None
         raise UndecodableError()
     result = await runtime.run(analyze_bytes, runtime.models, upload.data, opts, runtime.settings.max_pixels)
     return JSONResponse(result, headers={"Cache-Control": "no-store"})
+
+
+_IMAGES = ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
+
+
+@router.post("/v1/segment", dependencies=Authorized,
+             openapi_extra={"requestBody": upload_body(_IMAGES, params=SegmentParams),
+                            "parameters": option_parameters(params=SegmentParams)},
+             response_class=Response, description="A mask from a prompt (a box and/or clicked points) for "
+             "manual review: faces and plates use Veil's models, any other object is snapped to its "
+             "boundary. Returned, never kept.",
+             responses={200: {"description": "The mask (0/255 PNG at the image's size) or its outlines.",
+                              "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                                          "application/json": {"schema": Outlines.model_json_schema()}}},
+                        **problems(*_INPUT_ERRORS)})
+async def segment(request: Request, runtime: RuntimeDep) -> Response:
+    return await runtime.answer(partial(_segment, request, runtime))
+
+
+async def _segment(request: Request, runtime: Runtime, _: Callable[[float], None]) -> Response:
+    upload = await read_upload(request)
+    prompt, backend, fmt = to_prompt(upload.fields)
+    if not upload.data:
+        raise UndecodableError()
+    out = await runtime.run(segment_bytes, runtime.models, upload.data, prompt,
+                            backend or runtime.settings.default_backend, runtime.settings.max_pixels, fmt)
+    return Response(out.body, media_type=out.media_type, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/healthz")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from service.errors import InvalidOptionsError, UnsupportedMediaError
@@ -36,7 +37,7 @@ async def _form_file(parse: Awaitable[FormData], fields: dict[str, str]) -> Asyn
     """The multipart ``file`` part; its text fields are merged into ``fields``; the form is closed after."""
     try:
         form = await parse
-    except MultiPartException as exc:
+    except (MultiPartException, HTTPException) as exc:  # (Request.form wraps the first in the second)
         raise InvalidOptionsError("The multipart body is malformed.") from exc
     try:
         file = form.get("file")

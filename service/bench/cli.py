@@ -40,6 +40,15 @@ def add_bench(sub) -> None:
                           "(0: never, the ablation)")
     vid.add_argument("--json", type=Path)
     vid.set_defaults(func=_bench_video)
+    load = kind.add_parser("load", help="concurrent clients sending photos to a live /v1/redact")
+    load.add_argument("images", nargs="+", type=Path, help="images or directories of images")
+    load.add_argument("--clients", type=int, default=64)
+    load.add_argument("--per-client", type=int, default=5, help="requests each client sends")
+    load.add_argument("--url", help="a running Veil (default: start veil serve on loopback with this "
+                                    "environment's settings)")
+    load.add_argument("--pid", type=int, help="the running Veil's process id, for its memory")
+    load.add_argument("--json", type=Path)
+    load.set_defaults(func=_bench_load)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -120,3 +129,30 @@ def _bench_video(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def _bench_load(args: argparse.Namespace) -> int:
+    import contextlib
+    import os
+    import platform
+    import time
+
+    from service.bench.images import cpu_name
+    from service.bench.load import local_server, photos, run_load
+
+    images = photos(args.images)
+    with contextlib.ExitStack() as stack:
+        url, pid = args.url, args.pid
+        if url is None:
+            port, proc = stack.enter_context(local_server({}))
+            url, pid = f"http://127.0.0.1:{port}", proc.pid
+        summary = run_load(url, images, args.clients, args.per_client, pid).summary()
+
+    result = {"header": {"machine": f"{platform.machine()} {os.cpu_count()} CPUs ({cpu_name()})",
+                         "date": time.strftime("%Y-%m-%d"), "images": len(images),
+                         "settings": {k: v for k, v in os.environ.items() if k.startswith("VEIL_")}},
+              "load": summary}
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0 if summary["errors"] == 0 else 1

@@ -20,6 +20,7 @@ class Options:
     dilation_px: int = 2
     dilation_pct: float = 8.0
     feather: int = 0
+    strength: float = 1.0
     regions: tuple[Shape, ...] = field(default_factory=tuple)
     ignore: tuple[Shape, ...] = field(default_factory=tuple)
     colour: tuple[int, int, int] = (0, 0, 0)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from service.core.masks import Shape
 from service.core.options import CLASSES, Options
 from service.core.profiles import DEFAULT_PROFILE, PROFILES
+from service.core.prompts import Prompt
 from service.core.video_pipeline import VideoOptions
 from service.errors import InvalidOptionsError
 from service.inference.registry import BACKENDS
@@ -40,6 +41,8 @@ class RedactParams(BaseModel):
     dilation_pct: float = Field(_D.dilation_pct, ge=0, le=200,
                                 description="and by this percentage of the object's size")
     feather: int = Field(_D.feather, ge=0, le=100, description="soften the mask's edge over this many pixels")
+    strength: float = Field(_D.strength, ge=1, le=4, description="blur and pixelate coarser by this factor "
+                                                                 "(1: sized to hide each object)")
     regions: str = Field("[]", description="JSON list of boxes [x1,y1,x2,y2] or polygons [[x,y],...]")
     ignore: str = Field("[]", description="JSON list of boxes or polygons never redacted")
     colour: str = Field("#000000", pattern=_HEX.pattern, description="fill colour, #rrggbb")
@@ -113,9 +116,65 @@ def to_options(fields: Mapping[str, str], default_backend: str) -> Options:
         dilation_px=p.dilation_px,
         dilation_pct=p.dilation_pct,
         feather=p.feather,
+        strength=p.strength,
         regions=_parse_shapes(p.regions),
         ignore=_parse_shapes(p.ignore),
         colour=(int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16)),
         format=p.format,
         quality=p.quality,
     )
+
+
+class SegmentParams(BaseModel):
+    """The prompt of /v1/segment; JSON lists as a form or query carries them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    box: str | None = Field(None, max_length=200,
+                            description="JSON [x1,y1,x2,y2] around the object, in pixels")
+    points: str = Field("[]", max_length=20_000,
+                        description="JSON [[x,y,label],...]: label 1 is on the object, 0 is not")
+    kind: Literal["object", "faces", "plates"] = Field(
+        "object", description="what the prompt outlines: faces and plates use Veil's own models, object "
+                              "(anything else) snaps the box to the object's boundary")
+    backend: Literal[BACKENDS] | None = Field(  # type: ignore[valid-type]
+        None, description="segmentation backend for faces and plates (default: the service's)")
+    format: Literal["png", "json"] = Field(
+        "png", description="png: the 0/255 mask at the image's size; json: its outlines as polygons")
+
+
+def _json_ints(text: str, what: str) -> list:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidOptionsError(f"Invalid fields: {what}") from None
+    return value
+
+
+def to_prompt(fields: Mapping[str, str]) -> tuple[Prompt, str | None, str]:
+    """(prompt, backend or None, output format) from raw fields; a bad field is a 422 naming it."""
+    try:
+        p = SegmentParams.model_validate(dict(fields))
+    except ValidationError as exc:
+        names = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
+        raise InvalidOptionsError(f"Invalid fields: {', '.join(names)}") from None
+    box = None
+    if p.box is not None:
+        raw = _json_ints(p.box, "box")
+        if not (isinstance(raw, list) and len(raw) == 4 and all(_is_number(v) for v in raw)) \
+                or raw[2] <= raw[0] or raw[3] <= raw[1]:
+            raise InvalidOptionsError("Invalid fields: box")
+        box = tuple(round(v) for v in raw)
+    raw = _json_ints(p.points, "points")
+    if not isinstance(raw, list) or len(raw) > 64 or not all(
+            isinstance(q, list) and len(q) == 3 and all(_is_number(v) for v in q) and q[2] in (0, 1)
+            for q in raw):
+        raise InvalidOptionsError("Invalid fields: points")
+    points = tuple((round(x), round(y), int(label)) for x, y, label in raw)
+    if box is None and not any(label for _, _, label in points):
+        raise InvalidOptionsError("Invalid fields: box, points (send a box or a positive point)")
+    return Prompt(box, points, p.kind), p.backend, p.format  # type: ignore[arg-type]
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e6

@@ -77,4 +77,5 @@ def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options, timer: Stage
 
 
 def redact_image(models: ModelSet, rgb: np.ndarray, opts: Options) -> np.ndarray:
-    return redact(rgb, final_objects(models, rgb, opts), opts.mode, opts.feather, opts.colour)
+    return redact(rgb, final_objects(models, rgb, opts), opts.mode, opts.feather, opts.colour,
+                  strength=opts.strength)

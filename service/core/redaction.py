@@ -52,10 +52,12 @@ MODES: dict[str, Callable[[np.ndarray, int, tuple[int, int, int]], np.ndarray]] 
 
 
 def redact(rgb: np.ndarray, dets: list[Detection], mode: str, feather: int = 0,
-           colour: tuple[int, int, int] = (0, 0, 0), in_place: bool = False) -> np.ndarray:
+           colour: tuple[int, int, int] = (0, 0, 0), in_place: bool = False, strength: float = 1.0
+           ) -> np.ndarray:
     """``rgb`` with every object's (grown) mask replaced by the mode's pixels: a copy, or ``rgb``
     itself where ``in_place`` (a video frame that nothing reads after it, which saves a frame-sized
-    allocation per frame)."""
+    allocation per frame). ``strength`` ≥ 1 scales blur and block size up, never below what hides an
+    object of its size."""
     out = rgb if in_place else rgb.copy()
     h, w = rgb.shape[:2]
     effect = MODES[mode]
@@ -66,7 +68,7 @@ def redact(rgb: np.ndarray, dets: list[Detection], mode: str, feather: int = 0,
         local = np.zeros((y2 - y1, x2 - x1), bool)
         local[d.box[1] - y1:d.box[3] - y1, d.box[0] - x1:d.box[2] - x1] = d.mask
         region = out[y1:y2, x1:x2]
-        replaced = effect(region, d.size, colour)
+        replaced = effect(region, round(d.size * max(1.0, strength)), colour)
         if feather <= 0:  # hard edge: copy the masked pixels (in place), no blending arithmetic
             cv2.copyTo(np.ascontiguousarray(replaced), local.view(np.uint8), region)
             continue

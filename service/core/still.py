@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 from service.core.masks import paint
 from service.core.options import Options
 from service.core.pipeline import detect, final_objects
+from service.core.prompts import Prompt, outlines, segment_prompt
 from service.core.redaction import redact
 from service.core.timing import NO_TIMER, StageTimer
 from service.errors import InvalidOptionsError
@@ -50,7 +52,7 @@ def redact_with_mask(models: ModelSet, data: bytes, opts: Options, max_pixels: i
             return Output(encode_mask_png(mask), "image/png", "png"), mask
     fmt = output_format(decoded, opts)
     with timer.stage("redact"):
-        redacted = redact(decoded.rgb, objects, opts.mode, opts.feather, opts.colour)
+        redacted = redact(decoded.rgb, objects, opts.mode, opts.feather, opts.colour, strength=opts.strength)
     media_type, ext = FORMATS[fmt]
     with timer.stage("encode"):
         body = encode(redacted, fmt, opts.quality, decoded.alpha)
@@ -66,3 +68,15 @@ def analyze_bytes(models: ModelSet, data: bytes, opts: Options, max_pixels: int)
         for d in detect(models, decoded.rgb, opts)
     ]
     return {"width": w, "height": h, "regions": regions}
+
+
+def segment_bytes(models: ModelSet, data: bytes, prompt: Prompt, backend: str, max_pixels: int,
+                  fmt: str) -> Output:
+    """The prompted object's mask: a 0/255 PNG at the (oriented) image's size, or its outlines as JSON."""
+    decoded = decode(data, max_pixels)
+    mask = segment_prompt(models, decoded.rgb, prompt, backend)
+    if fmt == "json":
+        h, w = mask.shape
+        body = {"width": w, "height": h, "polygons": outlines(mask), "area": int(mask.sum())}
+        return Output(json.dumps(body).encode(), "application/json", "json")
+    return Output(encode_mask_png(mask), "image/png", "png")

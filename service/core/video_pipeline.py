@@ -212,7 +212,7 @@ class FrameLoop:
                     self.observe(t, objs)
                 # the propagator has let go of a finished frame: redact it where it lies
                 out = redact(frame, objs, opts.mode, opts.feather, opts.colour,
-                             in_place=frame.flags.writeable)
+                             in_place=frame.flags.writeable, strength=opts.strength)
             yield t, out
 
 

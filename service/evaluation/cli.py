@@ -113,6 +113,24 @@ def _evaluate_verifier(args: argparse.Namespace) -> int:
     return _emit(result, args.json)
 
 
+def add_evaluate_prompts(sub) -> None:
+    p = sub.add_parser("evaluate-prompts",
+                       help="masks from loose prompt boxes (faces, plates) against ground truth, at 1080p")
+    p.add_argument("--data", type=Path, default=Path("../shared/data"))
+    p.add_argument("--backend", default="unet")
+    p.add_argument("--limit", type=int, default=100, help="objects per class")
+    p.add_argument("--json", type=Path)
+    p.set_defaults(func=_evaluate_prompts)
+
+
+def _evaluate_prompts(args: argparse.Namespace) -> int:
+    from service.config import Settings
+    from service.evaluation.prompt_masks import evaluate_prompts
+
+    models = Settings().load_models((args.backend,))
+    return _emit(evaluate_prompts(models, args.data, args.backend, args.limit), args.json)
+
+
 def add_evaluate_video(sub) -> None:
     p = sub.add_parser("evaluate-video", help="leaks, background changed and fps of the video pipeline")
     p.add_argument("--suite", choices=("stills", "scenes"), default="stills",

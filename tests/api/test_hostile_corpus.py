@@ -86,9 +86,11 @@ def test_multipart_cases(client, settings, name, request_kwargs, expected):
     assert not list(settings.jobs_dir.parent.glob("passwd*"))
 
 
-def test_a_malformed_multipart_body_is_refused(client):
-    resp = client.post("/v1/redact", content=b"--x\r\nContent-Disposition: form-data\r\n\r\nzz",
-                       headers={"content-type": "multipart/form-data; boundary=y"})
+@pytest.mark.parametrize("route", ["/v1/redact", "/v1/analyze", "/v1/jobs"])
+@pytest.mark.parametrize("body", [b"--x\r\nContent-Disposition: form-data\r\n\r\nzz",
+                                  b"--7c51\r\nNone--7c51--\r\n"])  # the second found by schemathesis
+def test_a_malformed_multipart_body_is_refused(client, route, body):
+    resp = client.post(route, content=body, headers={"content-type": "multipart/form-data; boundary=7c51"})
     check(resp, (422, "invalid-options"), b"")
 
 

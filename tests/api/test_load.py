@@ -1,23 +1,15 @@
-"""64 concurrent clients against a live server on loopback: only deliberate 503s (retried after their
-Retry-After), every other answer a redacted image, and memory flat from the 100th request to the last."""
+"""64 concurrent clients sending real photos to a live server on loopback (``veil bench load``'s client):
+only deliberate 503s (retried after their Retry-After), every other answer a redacted image of the same
+type, and memory flat from the 100th answer to the last."""
 
 from __future__ import annotations
 
-import threading
-import time
-import urllib.error
-import urllib.request
-
 import pytest
 
-from tests.conftest import gradient, jpeg_bytes, live_server
+from service.bench.load import photos, run_load
+from tests.conftest import FIXTURES, live_server
 
 CLIENTS, PER_CLIENT = 64, 5
-
-
-def _rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
 @pytest.fixture(scope="module")
@@ -30,44 +22,11 @@ def live(tiny_models_dir, tmp_path_factory):
 
 def test_64_clients_get_answers_or_deliberate_busy_and_memory_stays_flat(live):
     url, pid = live
-    body = jpeg_bytes(gradient(240, 320))
-    lock = threading.Lock()
-    done, busy, errors, rss = [0], [0], [], {}
-
-    def client() -> None:
-        for _ in range(PER_CLIENT):
-            while True:
-                req = urllib.request.Request(f"{url}/v1/redact", data=body, method="POST",
-                                             headers={"Content-Type": "image/jpeg"})
-                try:
-                    with urllib.request.urlopen(req, timeout=120) as resp:
-                        ok = resp.status == 200 and resp.headers["Content-Type"] == "image/jpeg"
-                        resp.read()
-                except urllib.error.HTTPError as err:
-                    if err.code == 503 and err.headers["Retry-After"]:
-                        with lock:
-                            busy[0] += 1
-                        time.sleep(min(1.0, float(err.headers["Retry-After"])) * 0.2)
-                        continue
-                    ok = False
-                except OSError as exc:
-                    with lock:
-                        errors.append(type(exc).__name__)
-                    return
-                with lock:
-                    if not ok:
-                        errors.append("bad answer")
-                    done[0] += 1
-                    if done[0] == 100:
-                        rss["at 100"] = _rss_kib(pid)
-                break
-
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    rss["at end"] = _rss_kib(pid)
-    assert errors == [] and done[0] == CLIENTS * PER_CLIENT
-    assert busy[0] > 0  # the queue was full at times: refused at once, not held in memory
-    assert rss["at end"] < 1.10 * rss["at 100"], rss
+    images = photos([FIXTURES])  # three real street photos (CC0), 400 px wide
+    assert len(images) == 3
+    result = run_load(url, images, CLIENTS, PER_CLIENT, pid, patience=0.2)  # impatient clients: more busy
+    summary = result.summary()
+    assert summary["errors"] == 0 and summary["answered"] == CLIENTS * PER_CLIENT, summary
+    assert summary["busy_answers"] > 0  # the queue was full at times: refused at once, not held in memory
+    assert summary["rss_growth_from_100th"] < 0.10, summary
+    assert 0 < summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]

@@ -45,7 +45,8 @@ def test_redis_lost_mid_job_fails_closed_and_the_api_recovers(settings, tmp_path
             assert status.headers["retry-after"]
             refused = c.post("/v1/jobs", content=clip.read_bytes(), headers={"content-type": "video/mp4"})
             assert refused.status_code == 503 and refused.json()["type"] == "/problems/queue-unavailable"
-            image = c.post("/v1/redact", content=jpeg_bytes(gradient()), headers={"content-type": "image/jpeg"})
+            image = c.post("/v1/redact", content=jpeg_bytes(gradient()),
+                           headers={"content-type": "image/jpeg"})
             assert image.status_code == 200  # still images never needed Redis
 
             # the worker stops the job at its next frame: no input, no result, nothing else

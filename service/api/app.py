@@ -49,10 +49,27 @@ def create_app(settings: Settings | None = None, load: bool = True) -> FastAPI:
     app.include_router(router)
     app.include_router(jobs_router)
     _offline_docs(app)
+    app.mount("/editor", EditorFiles(directory=EDITOR_FILES, html=True), name="editor")
     app.add_middleware(AccessLogMiddleware, max_body=settings.max_upload_bytes,
                        max_body_by_path={"/v1/jobs": settings.max_video_upload_bytes})
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+EDITOR_FILES = Path(__file__).parent / "static" / "editor"
+"""The review editor: one page, its script and style; nothing loaded from elsewhere."""
+
+
+class EditorFiles(StaticFiles):
+    """The editor's files with a policy that lets the page talk to this Veil only."""
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; frame-ancestors 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
 
 def _offline_docs(app: FastAPI) -> None:

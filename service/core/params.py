@@ -19,6 +19,7 @@ from service.inference.registry import BACKENDS
 
 _D = Options()  # one source of defaults for API, CLI and core
 _V = VideoOptions()
+MAX_SHAPES = 1024  # regions or ignore areas per request (the editor sends brush strokes as boxes)
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -82,7 +83,7 @@ class RedactParams(BaseModel):
 def _parse_shapes(text: str) -> tuple[Shape, ...]:
     try:
         value = json.loads(text)
-        if not isinstance(value, list) or len(value) > 256:
+        if not isinstance(value, list) or len(value) > MAX_SHAPES:
             raise ValueError
         return tuple(Shape.parse(s) for s in value)
     except (ValueError, TypeError, IndexError, KeyError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +39,16 @@ def problems_of(exc: ValidationError) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class Ablation:
+    """Parts of the product an evaluation may switch off or resize to measure what each is worth."""
+
+    int8: bool = True  # the int8 exports, where exact on this CPU
+    face_finder: bool = True  # the second face proposal source (masked and small faces)
+    face_finder_work_size: int | None = None  # its long side (none: the model's)
+    plate_verifier: bool = True  # the crop classifier that plate proposals must pass
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VEIL_", frozen=True)
 
@@ -47,8 +58,6 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="cuda fails at start if no GPU is visible; auto picks it when one is.")
     engine: str = Field("auto", description="auto: ONNX Runtime on CPU, PyTorch (fp16) on CUDA.")
-    int8: bool = Field(True, description="Serve the int8 exports on CPUs where they are exact "
-                                         "(see the model cards); float otherwise.")
     threads: int = Field(2, ge=1, le=64, description="CPU threads per model run.")
     max_concurrency: int = Field(1, ge=1, le=64, description="Synchronous requests processed at once.")
     max_queue: int = Field(4, ge=0, le=256, description="Synchronous requests that may wait for a slot "
@@ -63,16 +72,11 @@ class Settings(BaseSettings):
     face_work_size: int = Field(960, ge=128, le=8192, description="Long side faces are detected at.")
     plate_work_size: int | None = Field(None, ge=128, le=8192,
                                         description="Long side plates are found at (none: the model's).")
-    face_finder: bool = Field(True, description="Second face proposal source (masked and small faces).")
-    face_finder_work_size: int | None = Field(None, ge=128, le=8192,
-                                              description="Its long side (none: the model's, 512).")
     frame_batch: int | None = Field(None, ge=1, le=64,
                                     description="Video frames per model run (none: 1 on CPU, 8 on CUDA).")
     video_profile: str = Field(DEFAULT_PROFILE, description="Video profile of requests that name none: "
                                                             "fast, balanced or thorough.")
     log_level: str = Field("INFO", description="Python log level.")
-    malloc_arenas: int = Field(2, ge=0, le=64, description="glibc malloc arenas (0: glibc's default); "
-                                                           "a cap keeps long videos' memory flat.")
     jobs_dir: Path = Field(Path(tempfile.gettempdir()) / "veil-jobs",
                            description="Job files (a shared volume when workers run apart).")
     job_ttl_seconds: float = Field(3600, gt=0, description="How long an undownloaded result is kept.")
@@ -108,19 +112,20 @@ class Settings(BaseSettings):
         lines = self.api_keys_file.read_text(encoding="utf-8").splitlines() if self.api_keys_file else []
         return frozenset(self.api_key_hashes) | frozenset(_digests(lines))
 
-    def load_models(self, backends: tuple[str, ...] | None = None, plate_verifier: bool = True) -> ModelSet:
+    def load_models(self, backends: tuple[str, ...] | None = None, ablation: Ablation | None = None
+                    ) -> ModelSet:
         """Every configured (or the given) backend, loaded once; any missing file fails here.
-        ``plate_verifier=False`` only for evaluation (the ablation)."""
+        ``ablation`` switches parts off, for evaluation only; serving always runs the whole product."""
         from service.inference.devices import resolve
         from service.inference.registry import load_models
-        from service.memory import limit_malloc_arenas
+        from service.memory import MALLOC_ARENAS, limit_malloc_arenas
 
-        limit_malloc_arenas(self.malloc_arenas)
-
+        a = ablation or Ablation()
+        limit_malloc_arenas(MALLOC_ARENAS)
         return load_models(self.models_dir, backends or self.backends,
-                           resolve(self.device, self.engine, self.threads, self.int8),
-                           self.face_work_size, self.plate_work_size, self.frame_batch, self.face_finder,
-                           self.face_finder_work_size, plate_verifier)
+                           resolve(self.device, self.engine, self.threads, a.int8),
+                           self.face_work_size, self.plate_work_size, self.frame_batch, a.face_finder,
+                           a.face_finder_work_size, a.plate_verifier)
 
     def job_timeout(self) -> float:
         return self.job_timeout_seconds or self.max_video_seconds * 20 + 600

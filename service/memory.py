@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 
 M_ARENA_MAX = -8  # glibc <malloc.h>
+MALLOC_ARENAS = 2  # what Veil sets at start: a long video's memory stays flat
 
 
 def limit_malloc_arenas(count: int) -> bool:

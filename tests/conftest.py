@@ -76,19 +76,19 @@ def tiny_verifier(bias: float):
 
 @pytest.fixture(scope="session")
 def tiny_models(tiny_models_dir):
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.registry import load_models
 
-    return load_models(tiny_models_dir, runtime=Runtime("cpu", "onnx", 1))
+    return load_models(tiny_models_dir, compute=Compute("cpu", "onnx", 1))
 
 
 @pytest.fixture(scope="session")
 def default_models():
     """The committed default models (real weights)."""
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.registry import load_models
 
-    return load_models(MODELS, runtime=Runtime("cpu", "onnx", 2, int8=True))  # the served default
+    return load_models(MODELS, compute=Compute("cpu", "onnx", 2, int8=True))  # the served default
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from service.api.upload import read_upload
 from service.core.dispatch import redact_any
 from service.core.params import SegmentParams, to_options, to_prompt, to_video_options
 from service.core.still import analyze_bytes, segment_bytes
-from service.core.timing import StageTimer
 from service.errors import (
     BusyError,
     IdempotencyMismatchError,
@@ -29,6 +28,7 @@ from service.errors import (
     UndecodableError,
     UnsupportedMediaError,
 )
+from service.timing import StageTimer
 
 router = APIRouter()
 
@@ -139,6 +139,6 @@ def metrics(request: Request) -> Response:
 
 @router.get("/readyz", responses=problems(NotReadyError, validation=False))
 def readyz(runtime: RuntimeDep) -> dict[str, Any]:
-    rt = runtime.models.runtime
+    rt = runtime.models.compute
     return {"status": "ready", "backends": sorted(runtime.models.backends), "device": rt.device,
             "engine": rt.engine, "precision": runtime.models.precisions()}

@@ -58,17 +58,18 @@ def _size(text: str) -> tuple[int, int]:
 
 def _bench_images(args: argparse.Namespace) -> int:
     from service.bench.images import SYNTHETIC_SIZES, header, load_inputs, run
-    from service.config import Settings
+    from service.config import Ablation, Settings
     from service.inference.devices import resolve
 
     settings = Settings()
     backends = args.backend or ["unet", "deeplabv3plus"]
     inputs = load_inputs(args.target, args.synthetic, tuple(args.size or SYNTHETIC_SIZES))
-    runtime = resolve(settings.device, settings.engine, settings.threads, settings.int8)
-    result: dict = {"header": header(runtime), "engines": {}}
-    for engine in args.engine or [runtime.engine + ("-int8" if runtime.int8 else "")]:
-        settings = Settings(engine=engine.removesuffix("-int8"), int8=engine.endswith("-int8"))
-        blocks = run(settings.load_models(tuple(backends)), inputs, backends, args.runs, settings.max_pixels)
+    compute = resolve(settings.device, settings.engine, settings.threads, int8=True)
+    result: dict = {"header": header(compute), "engines": {}}
+    for engine in args.engine or [compute.engine + ("-int8" if compute.int8 else "")]:
+        settings = Settings(engine=engine.removesuffix("-int8"))
+        models = settings.load_models(tuple(backends), Ablation(int8=engine.endswith("-int8")))
+        blocks = run(models, inputs, backends, args.runs, settings.max_pixels)
         result["engines"][engine] = blocks
         for block in blocks:
             for row in block["rows"]:
@@ -117,7 +118,7 @@ def _bench_video(args: argparse.Namespace) -> int:
                                                      edge_every=args.edge_every)
                   for name in args.profile or sorted(PROFILES)}
         video = bench_video(models, src, args.backend, chosen, "deface" in args.compare)
-        result = {"header": header(models.runtime), "video": video}
+        result = {"header": header(models.compute), "video": video}
     v = result["video"]
     print(f"{v['input']} {v['size']} {v['frames']} frames ({v['seconds']} s), "
           f"peak RSS {v['peak_rss_mb']} MB, peak GPU {v['peak_gpu_mb']} MB")

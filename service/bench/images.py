@@ -13,10 +13,10 @@ import numpy as np
 
 from service.core.options import Options
 from service.core.still import redact_with_mask
-from service.core.timing import StageTimer
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.registry import ModelSet
 from service.media.images import decode, encode
+from service.timing import StageTimer
 
 STAGES = ("decode", "detect", "segment", "postprocess", "redact", "encode")
 
@@ -38,24 +38,24 @@ def cpu_name() -> str:
     return platform.processor() or "unknown cpu"
 
 
-def header(runtime: Runtime) -> dict:
+def header(compute: Compute) -> dict:
     import onnxruntime
     import torch
 
-    gpu = torch.cuda.get_device_name() if runtime.device == "cuda" else None
+    gpu = torch.cuda.get_device_name() if compute.device == "cuda" else None
     return {
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs ({cpu_name()})",
-        "platform": platform.platform(), "device": runtime.device, "gpu": gpu,
-        "engine": runtime.engine + (" int8" if runtime.int8 else ""),
-        "threads": runtime.threads, "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
+        "platform": platform.platform(), "device": compute.device, "gpu": gpu,
+        "engine": compute.engine + (" int8" if compute.int8 else ""),
+        "threads": compute.threads, "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
         "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
     }
 
 
-def memory(runtime: Runtime) -> dict[str, float | None]:
+def memory(compute: Compute) -> dict[str, float | None]:
     """Peak RSS of this process and, on CUDA, peak GPU memory allocated by PyTorch (MB)."""
     gpu = None
-    if runtime.device == "cuda":
+    if compute.device == "cuda":
         import torch
 
         gpu = round(torch.cuda.max_memory_allocated() / 2**20, 1)
@@ -96,7 +96,7 @@ def bench_images(models: ModelSet, inputs: list[tuple[str, bytes]], opts: Option
     # every run of every input together: the latency of a folder of real photos
     summary = {"inputs": len(rows), "backend": opts.backend, "end_to_end": _pct(pooled["end_to_end"]),
                "stages": {s: _pct(pooled[s]) for s in STAGES}} if rows else None
-    return {"rows": rows, "pooled": summary, **memory(models.runtime)}
+    return {"rows": rows, "pooled": summary, **memory(models.compute)}
 
 
 SYNTHETIC_SIZES = ((1920, 1080), (1280, 720))

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from service.bench.images import memory
 from service.core.options import Options
-from service.core.timing import StageTimer
 from service.core.video_pipeline import VideoOptions, redact_video
 from service.inference.registry import ModelSet
 from service.media.video import VideoLimits, probe, transcode
 from service.memory import peak_rss_mb, reset_peak_rss
+from service.timing import StageTimer
 
 
 def _passthrough(t, rgb, _extra):
@@ -71,4 +71,4 @@ def bench_video(models: ModelSet, src: Path, backend: str, profiles: dict[str, V
                          "vs_ceiling": round(fps / ceiling, 3)})
     return {"input": src.name, "size": f"{info.width}x{info.height}", "frames": frames,
             "seconds": round(info.seconds, 2), "rows": rows,
-            **memory(models.runtime), "peak_rss_mb": max(peaks)}
+            **memory(models.compute), "peak_rss_mb": max(peaks)}

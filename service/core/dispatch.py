@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 from service.core.options import Options
 from service.core.still import Output, redact_with_mask
-from service.core.timing import NO_TIMER, StageTimer
 from service.core.video_pipeline import VideoOptions, redact_video_bytes
 from service.errors import InvalidOptionsError, UnsupportedMediaError
 from service.inference.registry import ModelSet
 from service.media.images import sniff
 from service.media.video import VideoLimits
+from service.timing import NO_TIMER, StageTimer
 
 
 def is_image(data: bytes) -> bool:

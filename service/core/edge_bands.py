@@ -17,12 +17,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from service.core.detections import Detection, Found, clip_box
 from service.core.masks import grow
 from service.core.options import Options
-from service.core.timing import NO_TIMER, StageTimer
+from service.geometry import Detection, Found, clip_box
 from service.inference.face_detector import EDGE_PAD, MAX_UPSCALE
 from service.inference.registry import ModelSet
+from service.timing import NO_TIMER, StageTimer
 
 BAND = 0.06
 """Width of each side band, as a share of the frame's width (0.06: 5.7 ms a searched 720p frame at the

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from service.core.detections import Detection, clip_box
+from service.geometry import Detection, clip_box
 
 
 @dataclass(frozen=True)

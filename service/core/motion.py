@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from service.core.detections import Detection, clip_box
+from service.geometry import Detection, clip_box
 
 IDENTITY = np.eye(3)
 

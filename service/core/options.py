@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.core.masks import Shape
+from service.core.redaction import MODES as REDACTIONS
 
 CLASSES = ("faces", "plates")
-MODES = ("blur", "pixelate", "fill", "mask")
+MODES = (*REDACTIONS, "mask")
+"""Every public mode: the redaction registry's, and ``mask`` (the mask itself, for still images)."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from service.core.masks import Shape
-from service.core.options import CLASSES, Options
+from service.core.options import CLASSES, MODES, Options
 from service.core.profiles import DEFAULT_PROFILE, PROFILES
 from service.core.prompts import Prompt
 from service.core.video_pipeline import VideoOptions
@@ -30,7 +30,7 @@ class RedactParams(BaseModel):
 
     classes: str = Field(",".join(_D.classes), pattern=r"^\s*(faces|plates)\s*(,\s*(faces|plates)\s*)*$",
                          description="what to find, comma-separated: faces, plates")
-    mode: Literal["blur", "pixelate", "fill", "mask"] = Field(
+    mode: Literal[MODES] = Field(  # type: ignore[valid-type]
         _D.mode, description="how masked pixels are redacted; mask returns the 0/255 mask (images only)")
     backend: Literal[BACKENDS] | None = Field(  # type: ignore[valid-type]
         None, description="segmentation backend (default: the service's, VEIL_DEFAULT_BACKEND)")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.core.detections import Detection
 from service.core.masks import apply_ignore, grow, region_detections
 from service.core.options import Options
 from service.core.redaction import redact
-from service.core.timing import NO_TIMER, StageTimer
+from service.geometry import Detection
 from service.inference.registry import ModelSet
+from service.timing import NO_TIMER, StageTimer
 
 CONFIRM_FACTOR = 0.6
 """Face proposals from this share of the face threshold up to it are kept where the crop model confirms."""

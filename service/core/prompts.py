@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from service.core.detections import clip_box
 from service.errors import InvalidOptionsError
+from service.geometry import clip_box
 from service.inference.registry import ModelSet
 
 Box = tuple[int, int, int, int]

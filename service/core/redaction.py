@@ -7,8 +7,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from service.core.detections import Detection
 from service.core.masks import alpha
+from service.geometry import Detection
 
 
 def _shrink(region: np.ndarray, tw: int, th: int) -> np.ndarray:

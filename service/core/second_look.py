@@ -14,12 +14,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from service.core.detections import Detection, clip_box
 from service.core.masks import grow
 from service.core.options import Options
-from service.core.timing import NO_TIMER, StageTimer
+from service.geometry import Detection, clip_box, from_crop, overlap_matrix, square_crops
 from service.inference.registry import Backend, ModelSet
-from service.inference.segmenters import from_crop, overlap_matrix, square_crops
+from service.timing import NO_TIMER, StageTimer
 
 LOOK_PX = 192
 """Side (px) of each zoomed window the models search."""

@@ -13,10 +13,10 @@ from service.core.options import Options
 from service.core.pipeline import detect, final_objects
 from service.core.prompts import Prompt, outlines, segment_prompt
 from service.core.redaction import redact
-from service.core.timing import NO_TIMER, StageTimer
 from service.errors import InvalidOptionsError
 from service.inference.registry import ModelSet
 from service.media.images import FORMAT_BY_NAME, FORMATS, DecodedImage, decode, encode, encode_mask_png
+from service.timing import NO_TIMER, StageTimer
 
 
 @dataclass

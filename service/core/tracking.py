@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from service.core import motion
-from service.core.detections import Detection, box_iou, overlaps_frame, touches_edge, union
 from service.core.masks import grow
 from service.core.strides import (
     CONFIRM_AFTER,
@@ -35,6 +34,7 @@ from service.core.strides import (
     MIN_SPEED_PER_STRIDE,
     min_speed,
 )
+from service.geometry import Detection, box_iou, overlaps_frame, touches_edge, union
 
 if TYPE_CHECKING:
     from service.core.second_look import Look

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from service.core.detections import Detection, Found
 from service.core.edge_bands import EdgeBands
 from service.core.follow import ObjectFlow
 from service.core.masks import apply_ignore, grow, region_detections
@@ -27,9 +26,9 @@ from service.core.strides import (
     LOOKAHEAD_STRIDES,
     MIN_SPEED_PER_STRIDE,
 )
-from service.core.timing import NO_TIMER, StageTimer
 from service.core.tracking import Final, Propagator, for_stride
 from service.errors import TooLargeError
+from service.geometry import Detection, Found
 from service.inference.face_detector import EDGE_PAD
 from service.inference.registry import ModelSet
 from service.media.video import (
@@ -41,6 +40,7 @@ from service.media.video import (
     probe,
     transcode,
 )
+from service.timing import NO_TIMER, StageTimer
 
 WEAK_FACTOR = 0.5
 """Face proposals down to this share of the face threshold are kept as *weak*: they extend tracks."""

@@ -30,9 +30,25 @@ def add_evaluate(sub) -> None:
     p.add_argument("--dilation-px", type=int)
     p.add_argument("--plate-threshold", type=float)
     p.add_argument("--face-threshold", type=float)
-    p.add_argument("--no-plate-verifier", dest="plate_verifier", action="store_false",
-                   help="plates: keep every proposal of the finder (the ablation)")
+    add_ablation(p)
     p.set_defaults(func=_evaluate)
+
+
+def add_ablation(p) -> None:
+    """Flags that switch parts of the product off, to measure what each is worth."""
+    p.add_argument("--no-plate-verifier", dest="plate_verifier", action="store_false",
+                   help="plates: keep every proposal of the finder")
+    p.add_argument("--no-int8", dest="int8", action="store_false", help="float models everywhere")
+    p.add_argument("--no-face-finder", dest="face_finder", action="store_false",
+                   help="faces: the face detector's proposals only")
+    p.add_argument("--face-finder-work-size", type=int, help="the face finder's long side")
+
+
+def ablation(args: argparse.Namespace):
+    from service.config import Ablation
+
+    return Ablation(int8=args.int8, face_finder=args.face_finder,
+                    face_finder_work_size=args.face_finder_work_size, plate_verifier=args.plate_verifier)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -41,7 +57,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from service.evaluation.runner import evaluate
 
     settings = Settings()
-    models = settings.load_models((args.backend,), args.plate_verifier)
+    models = settings.load_models((args.backend,), ablation(args))
     overrides = {k: v for k in ("dilation_pct", "dilation_px", "plate_threshold", "face_threshold")
                  if (v := getattr(args, k)) is not None}
     opts = Options(backend=args.backend, **overrides)
@@ -60,8 +76,7 @@ def add_evaluate_negatives(sub) -> None:
     p.add_argument("--classes", default="plates,faces")
     p.add_argument("--plate-threshold", type=float)
     p.add_argument("--face-threshold", type=float)
-    p.add_argument("--no-plate-verifier", dest="plate_verifier", action="store_false",
-                   help="plates: keep every proposal of the finder (the ablation)")
+    add_ablation(p)
     p.add_argument("--json", type=Path)
     p.set_defaults(func=_evaluate_negatives)
 
@@ -74,7 +89,7 @@ def _evaluate_negatives(args: argparse.Namespace) -> int:
     classes = tuple(args.classes.split(","))
     if not classes or set(classes) - {"plates", "faces"} or args.per_kind < 0 or args.limit < 0:
         raise SystemExit("--classes takes plates, faces or both; --per-kind and --limit 0 or more")
-    models = Settings().load_models((args.backend,), args.plate_verifier)
+    models = Settings().load_models((args.backend,), ablation(args))
     overrides = {k: v for k in ("plate_threshold", "face_threshold") if (v := getattr(args, k)) is not None}
     result = negative_suite(models, Options(backend=args.backend, **overrides),
                             args.data if args.data.is_dir() else None, args.per_kind, args.limit, classes)

@@ -10,7 +10,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from service.core.detections import Detection
+from service.geometry import Detection
 
 
 def _rle(mask: np.ndarray) -> dict:

@@ -11,13 +11,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from service.core.detections import Detection, clip_box, ellipse_mask
 from service.core.masks import grow, paint
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.datasets import Record, load_records, select
 from service.evaluation.coco import CocoAccumulator
 from service.evaluation.metrics import ClassTally, enlarge
+from service.geometry import Detection, clip_box, ellipse_mask
 from service.inference.registry import ModelSet
 from service.media.images import decode
 

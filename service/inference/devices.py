@@ -16,7 +16,9 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
-class Runtime:
+class Compute:
+    """Where and how the models run: the device, the engine, CPU threads, int8 where exact."""
+
     device: str  # "cpu" | "cuda"
     engine: str  # "onnx" | "torch"
     threads: int = 2
@@ -41,7 +43,7 @@ def onnx_cuda_available() -> bool:
     return "CUDAExecutionProvider" in ort.get_available_providers()
 
 
-def resolve(device: str, engine: str, threads: int, int8: bool = False) -> Runtime:
+def resolve(device: str, engine: str, threads: int, int8: bool = False) -> Compute:
     if device not in DEVICES:
         raise ConfigurationError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
     if device == "auto":
@@ -52,4 +54,4 @@ def resolve(device: str, engine: str, threads: int, int8: bool = False) -> Runti
         engine = "torch" if device == "cuda" else "onnx"
     if device == "cuda" and engine == "onnx" and not onnx_cuda_available():
         raise ConfigurationError("engine onnx on CUDA needs onnxruntime-gpu; use engine torch")
-    return Runtime(device, engine, threads, int8 and engine == "onnx")
+    return Compute(device, engine, threads, int8 and engine == "onnx")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from service.errors import ConfigurationError, ModelError
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.model_files import INT8_ONNX, ONNX, load_torch_model, read_config
 from service.inference.precision import serve_int8
 
@@ -63,11 +63,11 @@ CPU (docs/benchmarks.md)."""
 
 
 class OnnxEngine(Engine):
-    def __init__(self, model: str | bytes, runtime: Runtime, precision: str = "") -> None:
+    def __init__(self, model: str | bytes, compute: Compute, precision: str = "") -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = runtime.threads
+        opts.intra_op_num_threads = compute.threads
         # Every session has its own thread pool, and by default its threads spin after each run. With
         # five sessions per frame on few cores, the spinning pools of the models that just ran take the
         # cores from the one running now (and from decode/encode): 1080p detect 247 → 148 ms without it.
@@ -75,13 +75,13 @@ class OnnxEngine(Engine):
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         providers = ["CPUExecutionProvider"]
-        if runtime.device == "cuda":
+        if compute.device == "cuda":
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(model, opts, providers=providers)
         self.source = model if isinstance(model, str) else "<in-memory graph>"
         self.precision = precision or ("int8" if self.source.endswith(".int8.onnx") else "fp32")
         self.input = self.session.get_inputs()[0].name
-        self.max_batch = CPU_MAX_BATCH if runtime.device == "cpu" else 1 << 30
+        self.max_batch = CPU_MAX_BATCH if compute.device == "cpu" else 1 << 30
 
     def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
         """Every output (batch first) for ``batch``, run in chunks of at most ``max_batch``."""
@@ -101,13 +101,13 @@ class TorchEngine(Engine):
     graph per input shape, uint8 images uploaded and normalised on the GPU, in true fp32 (no TF32):
     fp16 moved a plate mask's edge by 8 px on a test frame, and the GPU is not what limits throughput."""
 
-    def __init__(self, module: Any, runtime: Runtime, fast: bool = False) -> None:
+    def __init__(self, module: Any, compute: Compute, fast: bool = False) -> None:
         import torch
 
         from service.inference.torch_cuda import GraphRunner, fold_batchnorm
 
         self.torch = torch
-        self.cuda = runtime.device == "cuda"
+        self.cuda = compute.device == "cuda"
         module = module.eval()
         if fast:
             fold_batchnorm(module)
@@ -118,7 +118,7 @@ class TorchEngine(Engine):
                 torch.backends.cudnn.allow_tf32 = False
                 torch.backends.cuda.matmul.allow_tf32 = False
         else:
-            torch.set_num_threads(runtime.threads)
+            torch.set_num_threads(compute.threads)
             self.device = torch.device("cpu")
         self.model = module
         self.precision = "fp16" if self.cuda and not fast else "fp32"
@@ -163,49 +163,49 @@ class TorchEngine(Engine):
         return checked([out], len(images))[0]
 
 
-def _onnx_dir(model_dir: Path, runtime: Runtime) -> Engine:
+def _onnx_dir(model_dir: Path, compute: Compute) -> Engine:
     path = Path(model_dir) / ONNX
     int8 = Path(model_dir) / INT8_ONNX
-    if runtime.int8 and serve_int8(Path(model_dir).name, int8, read_config(model_dir).get("int8")):
+    if compute.int8 and serve_int8(Path(model_dir).name, int8, read_config(model_dir).get("int8")):
         path = int8
     if not path.is_file():
         raise ConfigurationError(f"ONNX export missing: {path}")
-    return OnnxEngine(str(path), runtime)
+    return OnnxEngine(str(path), compute)
 
 
-def _torch_dir(model_dir: Path, runtime: Runtime) -> Engine:
-    return TorchEngine(load_torch_model(model_dir)[0], runtime, fast=True)
+def _torch_dir(model_dir: Path, compute: Compute) -> Engine:
+    return TorchEngine(load_torch_model(model_dir)[0], compute, fast=True)
 
 
-def _onnx_graph(graph: onnx.ModelProto, runtime: Runtime) -> Engine:
+def _onnx_graph(graph: onnx.ModelProto, compute: Compute) -> Engine:
     quantized = any(n.op_type == "DequantizeLinear" for n in graph.graph.node)
-    return OnnxEngine(graph.SerializeToString(), runtime, "int8" if quantized else "fp32")
+    return OnnxEngine(graph.SerializeToString(), compute, "int8" if quantized else "fp32")
 
 
-def _torch_graph(graph: onnx.ModelProto, runtime: Runtime) -> Engine:
+def _torch_graph(graph: onnx.ModelProto, compute: Compute) -> Engine:
     from onnx2torch import convert
 
-    return TorchEngine(convert(graph), runtime)
+    return TorchEngine(convert(graph), compute)
 
 
 # engine name -> (from a model directory, from an ONNX graph)
-ENGINES: dict[str, tuple[Callable[[Path, Runtime], Engine], Callable[[Any, Runtime], Engine]]] = {
+ENGINES: dict[str, tuple[Callable[[Path, Compute], Engine], Callable[[Any, Compute], Engine]]] = {
     "onnx": (_onnx_dir, _onnx_graph),
     "torch": (_torch_dir, _torch_graph),
 }
 
 
-def _entry(name: str) -> tuple[Callable[[Path, Runtime], Engine], Callable[[Any, Runtime], Engine]]:
+def _entry(name: str) -> tuple[Callable[[Path, Compute], Engine], Callable[[Any, Compute], Engine]]:
     if name not in ENGINES:
         raise ConfigurationError(f"unknown engine {name!r}; valid: {', '.join(sorted(ENGINES))}")
     return ENGINES[name]
 
 
-def make_engine(runtime: Runtime, model_dir: Path) -> Engine:
+def make_engine(compute: Compute, model_dir: Path) -> Engine:
     """Engine for one of our model directories (config + safetensors + ONNX export)."""
-    return _entry(runtime.engine)[0](Path(model_dir), runtime)
+    return _entry(compute.engine)[0](Path(model_dir), compute)
 
 
-def graph_engine(runtime: Runtime, graph: onnx.ModelProto) -> Engine:
+def graph_engine(compute: Compute, graph: onnx.ModelProto) -> Engine:
     """Engine for a third-party ONNX graph (the face detector)."""
-    return _entry(runtime.engine)[1](graph, runtime)
+    return _entry(compute.engine)[1](graph, compute)

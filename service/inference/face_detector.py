@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from service.errors import ConfigurationError, ModelError
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.engines import graph_engine
 from service.inference.model_files import DEFAULT_MODELS_DIR, FACE_DETECTOR, read_config
 from service.inference.precision import serve_int8
@@ -80,23 +80,23 @@ def work_shape(h: int, w: int, work_size: int) -> tuple[int, int]:
 class CenterFace:
     """Boxes ``[x1, y1, x2, y2, score]`` in image pixels from an RGB array.
 
-    With ``int8`` (an int8 export made by ``veil quantize-faces``), the runtime's int8 setting serves it
+    With ``int8`` (an int8 export made by ``veil quantize-faces``), the compute's int8 setting serves it
     on ONNX Runtime; otherwise the float graph (``path``, by default ``models/face-detector``).
     """
 
-    def __init__(self, path: Path | None = None, runtime: Runtime | None = None,
+    def __init__(self, path: Path | None = None, compute: Compute | None = None,
                  int8: Path | None = None) -> None:
         import onnx
 
-        runtime = runtime or Runtime("cpu", "onnx")
-        if (runtime.int8 and int8 is not None and Path(int8).is_file()
+        compute = compute or Compute("cpu", "onnx")
+        if (compute.int8 and int8 is not None and Path(int8).is_file()
                 and serve_int8("face-detector", Path(int8), read_config(Path(int8).parent).get("int8"))):
             model = onnx.load(str(int8))
             self.source = Path(int8)
         else:
             model = prepared_graph(path)
             self.source = Path(path) if path else centerface_path()
-        self.engine = graph_engine(runtime, model)
+        self.engine = graph_engine(compute, model)
 
     def detect(self, rgb: np.ndarray, threshold: float, work_size: int) -> np.ndarray:
         """Run at a working size (long side; small images upscaled at most 2×) and map boxes back.

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from service.core.detections import Detection
+from service.geometry import Detection, square_crops
 from service.inference.engines import Engine
-from service.inference.segmenters import run_images, sigmoid, square_crops
+from service.inference.segmenters import run_images, sigmoid
 
 
 class PlateVerifier:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.errors import ConfigurationError, InvalidOptionsError
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.face_detector import CenterFace
 from service.inference.model_files import FACE_DETECTOR, FACE_DETECTOR_INT8, read_config
@@ -35,7 +35,7 @@ class ModelSet:
     backends: dict[str, Backend]
     face_work_size: int = 960
     plate_work_size: int | None = None  # None: each plate model's own ``work_size``
-    runtime: Runtime = field(default_factory=lambda: Runtime("cpu", "onnx"))
+    compute: Compute = field(default_factory=lambda: Compute("cpu", "onnx"))
     face_finder: FaceFinder | None = None  # second face proposal source (``models/face-finder``)
     face_finder_work_size: int | None = None  # None: the finder's own ``work_size``
     frame_batch: int = 1  # video frames detected per model run (batches feed a GPU)
@@ -68,36 +68,36 @@ FACE_FINDER = "face-finder"
 PLATE_VERIFIER = "plate-verifier"
 
 
-def load_role(model_dir: Path, role: str, cls, runtime: Runtime):
+def load_role(model_dir: Path, role: str, cls, compute: Compute):
     cfg = read_config(model_dir)
     if cfg.get("role") != role:
         raise ConfigurationError(f"{model_dir} is not a {role} model")
-    return cls(make_engine(runtime, model_dir), cfg)
+    return cls(make_engine(compute, model_dir), cfg)
 
 
-def load_backend(models_dir: Path, name: str, runtime: Runtime) -> Backend:
-    return Backend(**{field_name: load_role(models_dir / f"{role}-{name}", role, cls, runtime)
+def load_backend(models_dir: Path, name: str, compute: Compute) -> Backend:
+    return Backend(**{field_name: load_role(models_dir / f"{role}-{name}", role, cls, compute)
                       for field_name, (role, cls) in ROLES.items()})
 
 
-def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, runtime: Runtime | None = None,
+def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, compute: Compute | None = None,
                 face_work_size: int = 960, plate_work_size: int | None = None,
                 frame_batch: int | None = None, face_finder: bool = True,
                 face_finder_work_size: int | None = None, plate_verifier: bool = True) -> ModelSet:
     """Load every requested backend (and the face finder and plate verifier unless turned off) or fail:
     a missing model is a start-up error, never a silent skip."""
     models_dir = Path(models_dir)
-    runtime = runtime or Runtime("cpu", "onnx")
+    compute = compute or Compute("cpu", "onnx")
     return ModelSet(
-        face_detector=CenterFace(models_dir / FACE_DETECTOR, runtime, models_dir / FACE_DETECTOR_INT8),
-        backends={b: load_backend(models_dir, b, runtime) for b in backends},
+        face_detector=CenterFace(models_dir / FACE_DETECTOR, compute, models_dir / FACE_DETECTOR_INT8),
+        backends={b: load_backend(models_dir, b, compute) for b in backends},
         face_work_size=face_work_size,
         plate_work_size=plate_work_size,
-        runtime=runtime,
-        frame_batch=frame_batch or FRAME_BATCH[runtime.device],
-        face_finder=load_role(models_dir / FACE_FINDER, FACE_FINDER, FaceFinder, runtime) if face_finder
+        compute=compute,
+        frame_batch=frame_batch or FRAME_BATCH[compute.device],
+        face_finder=load_role(models_dir / FACE_FINDER, FACE_FINDER, FaceFinder, compute) if face_finder
         else None,
         face_finder_work_size=face_finder_work_size,
-        plate_verifier=load_role(models_dir / PLATE_VERIFIER, PLATE_VERIFIER, PlateVerifier, runtime)
+        plate_verifier=load_role(models_dir / PLATE_VERIFIER, PLATE_VERIFIER, PlateVerifier, compute)
         if plate_verifier else None,
     )

@@ -15,10 +15,10 @@ from pathlib import Path
 import av
 import numpy as np
 
-from service.core.timing import NO_TIMER, StageTimer
 from service.errors import TooLargeError, UndecodableError, UnsupportedMediaError
 from service.media.buffers import FramePool
 from service.media.stages import Consumer, Producer
+from service.timing import NO_TIMER, StageTimer
 
 # demuxer name (as FFmpeg reports it) -> output muxer
 CONTAINERS = {

@@ -12,14 +12,14 @@ import cv2
 import numpy as np
 
 from service.datasets import Record
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.model_files import read_config
 from service.inference.segmenters import PlateFinder
 
 
 def _finder(model_dir: Path, threads: int) -> PlateFinder:
-    engine = make_engine(Runtime("cpu", "onnx", threads), Path(model_dir))
+    engine = make_engine(Compute("cpu", "onnx", threads), Path(model_dir))
     return PlateFinder(engine, read_config(Path(model_dir)))
 
 

@@ -69,7 +69,7 @@ def render(model_dir: Path, results: list[dict], extra: str = "") -> str:
                      for d in t.get("data", []))
     q = cfg.get("int8")
     int8 = (f" and an int8 export `model.int8.onnx` ({q['format']}; calibrated on {q['images']} images of "
-            f"{', '.join(q['calibration'])}; served by default, `VEIL_INT8`)" if q else "")
+            f"{', '.join(q['calibration'])}; served by default where exact on the CPU)" if q else "")
     size_mb = sum(p.stat().st_size for p in model_dir.iterdir() if p.suffix in {".safetensors"}) / 1e6
     return f"""# {model_dir.name}
 

@@ -11,14 +11,14 @@ import cv2
 import numpy as np
 
 from service.datasets import Record
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.face_detector import CenterFace
 
 
 def propose(records: list[Record], threshold: float, work_size: int = 960,
             threads: int = 1) -> dict[str, np.ndarray]:
     """Image path → CenterFace rows ``[x1, y1, x2, y2, score]`` at ``threshold``."""
-    detector = CenterFace(runtime=Runtime("cpu", "onnx", threads))
+    detector = CenterFace(compute=Compute("cpu", "onnx", threads))
     found: dict[str, np.ndarray] = {}
     for record in records:
         bgr = cv2.imread(str(record.image), cv2.IMREAD_COLOR)

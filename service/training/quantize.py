@@ -3,7 +3,7 @@ CenterFace face detector.
 
 Calibrated on training images as serving feeds them (whole frames at the working size, or crops around
 annotated objects); written next to ``model.onnx`` as
-``model.int8.onnx`` and recorded in ``config.json``. Served when ``VEIL_INT8`` is on (see devices.py).
+``model.int8.onnx`` and recorded in ``config.json``. Served where exact on the CPU (see precision.py).
 Whether to use it is decided by ``veil evaluate`` (recall) and ``veil bench`` (speed), not assumed.
 """
 
@@ -21,9 +21,10 @@ import numpy as np
 import onnx
 
 from service.datasets import Record, load_records, select
+from service.geometry import square_crops
 from service.inference.engines import normalise
 from service.inference.model_files import CONFIG, FACE_DETECTOR_INT8, INT8_ONNX, ONNX, read_config
-from service.inference.segmenters import fit_to_work_size, square_crops
+from service.inference.segmenters import fit_to_work_size
 
 FORMAT = ("QDQ, per-channel int8 weights in 7 bits (reduce_range), uint8 activations (MinMax)")
 """7-bit weights: a uint8 activation times a weight in [-64, 63], summed in pairs, fits the 16-bit

@@ -173,12 +173,12 @@ FOCUS_SCORE = 0.05
 
 def _still_taken(verifier_dir: Path, scenes: list[np.ndarray], hard: dict) -> dict:
     """The hard negatives the verifier being fine-tuned still scores ≥ ``FOCUS_SCORE``."""
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.engines import make_engine
     from service.inference.model_files import read_config
     from service.inference.plate_check import PlateVerifier
 
-    verifier = PlateVerifier(make_engine(Runtime("cpu", "onnx", 1), verifier_dir), read_config(verifier_dir))
+    verifier = PlateVerifier(make_engine(Compute("cpu", "onnx", 1), verifier_dir), read_config(verifier_dir))
     out = {}
     for i, boxes in hard.items():
         scores = verifier.scores(scenes[i], [tuple(int(v) for v in b) for b in boxes])

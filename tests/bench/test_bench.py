@@ -63,9 +63,9 @@ def test_bench_header_names_the_processor():
     from pathlib import Path
 
     from service.bench.images import cpu_name, header
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
 
     name = cpu_name()
     if Path("/proc/cpuinfo").is_file():  # Linux: the model name, as runs on different hosts differ
         assert name and name != "unknown cpu"
-    assert name in header(Runtime("cpu", "onnx", 1))["machine"]
+    assert name in header(Compute("cpu", "onnx", 1))["machine"]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from service.core.detections import Detection
 from service.core.masks import Shape, alpha, apply_ignore, grow, paint, region_detections
+from service.geometry import Detection
 
 
 def square(x1=40, y1=40, x2=60, y2=60, cls="faces") -> Detection:

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from service.core import motion
-from service.core.detections import Detection
 from service.core.masks import paint
 from service.core.motion import CameraMotion
+from service.geometry import Detection
 
 
 def scene(h=480, w=800, seed=0):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from service.core.detections import Detection
 from service.core.redaction import MODES, redact
+from service.geometry import Detection
 from tests.conftest import gradient
 
 

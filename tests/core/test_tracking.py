@@ -1,8 +1,8 @@
 import numpy as np
 
-from service.core.detections import Detection
 from service.core.masks import paint
 from service.core.tracking import Propagator, for_stride
+from service.geometry import Detection
 
 
 def det(x, y=20, size=20, cls="faces"):

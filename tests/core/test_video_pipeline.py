@@ -3,12 +3,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from service.core.detections import Detection
 from service.core.masks import Shape, paint
 from service.core.options import Options
 from service.core.tracking import Propagator
 from service.core.video_pipeline import FrameBatcher, VideoOptions, redact_video
 from service.errors import UndecodableError
+from service.geometry import Detection
 from service.media.video import VideoLimits
 from tests.conftest import clip_facts, make_clip
 
@@ -111,11 +111,11 @@ def test_side_bands_are_searched_between_detected_frames_only(batch):
 @pytest.fixture(scope="module")
 def torch_models():
     """The CUDA path's engine (PyTorch, CenterFace via onnx2torch), on the CPU."""
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.registry import load_models
     from tests.conftest import MODELS
 
-    return load_models(MODELS, ("unet",), Runtime("cpu", "torch", 1))
+    return load_models(MODELS, ("unet",), Compute("cpu", "torch", 1))
 
 
 @pytest.mark.parametrize("engine", ["onnx", "torch"])

@@ -71,7 +71,7 @@ def test_plates_on_the_uc3m_dev_split_are_covered(default_models, backend):
 
 def test_the_face_finder_sees_the_faces_in_real_photos(default_models):
     """The committed face finder on its own finds most labelled fixture faces, and little else."""
-    from service.inference.segmenters import overlap_matrix
+    from service.geometry import overlap_matrix
 
     seen, total = 0, 0
     for name, boxes in fixture_faces().items():
@@ -86,13 +86,13 @@ def test_the_face_finder_sees_the_faces_in_real_photos(default_models):
 @pytest.mark.data
 def test_the_face_finder_raises_face_recall_on_the_held_back_crowds(default_models):
     """Face-Mask-Detection dev (never trained on): more faces covered with the finder than without."""
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.registry import load_models
     from tests.conftest import MODELS
 
     data = need_shared_data()
     records = [r for r in select(load_records(data / "faces_fmd_train"), "dev") if r.faces][:30]
-    alone = load_models(MODELS, ("unet",), Runtime("cpu", "onnx", 2, int8=True), face_finder=False)
+    alone = load_models(MODELS, ("unet",), Compute("cpu", "onnx", 2, int8=True), face_finder=False)
     covered = {}
     for label, models in (("finder", default_models), ("alone", alone)):
         covered[label] = 0

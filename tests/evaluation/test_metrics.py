@@ -27,7 +27,7 @@ def test_coverage_recall_by_size_and_pixel_metrics():
 
 
 def test_instance_iou_ignores_unlabelled_finds_and_scores_misses_as_zero():
-    from service.core.detections import Detection
+    from service.geometry import Detection
 
     gt_a = np.zeros((100, 100), bool)
     gt_a[10:20, 10:30] = True

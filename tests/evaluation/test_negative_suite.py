@@ -4,9 +4,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from service.core.detections import Detection
 from service.core.options import Options
 from service.evaluation.negative_suite import masked_stats, negative_suite, over_redaction
+from service.geometry import Detection
 from service.negatives import KINDS
 
 

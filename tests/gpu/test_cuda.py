@@ -15,7 +15,7 @@ from service.bench.synthetic import synthetic_clip, synthetic_jpeg
 from service.core.options import Options
 from service.core.still import redact_with_mask
 from service.core.video_pipeline import VideoOptions, redact_video
-from service.inference.devices import Runtime, cuda_available
+from service.inference.devices import Compute, cuda_available
 from service.inference.registry import load_models
 from service.media.video import VideoLimits, probe
 from tests.conftest import FIXTURES, MODELS
@@ -25,12 +25,12 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not cuda_available(), reason="
 
 @pytest.fixture(scope="module")
 def cuda_models():
-    return load_models(MODELS, runtime=Runtime("cuda", "torch", 2))
+    return load_models(MODELS, compute=Compute("cuda", "torch", 2))
 
 
 @pytest.fixture(scope="module")
 def cpu_models():
-    return load_models(MODELS, runtime=Runtime("cpu", "torch", 4))
+    return load_models(MODELS, compute=Compute("cpu", "torch", 4))
 
 
 def _inputs() -> list[bytes]:

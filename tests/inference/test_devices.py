@@ -7,13 +7,13 @@ from service.inference.devices import resolve
 
 def test_auto_uses_onnx_runtime_on_a_machine_without_cuda(monkeypatch):
     monkeypatch.setattr(devices, "cuda_available", lambda: False)
-    assert resolve("auto", "auto", 2) == devices.Runtime("cpu", "onnx", 2)
-    assert resolve("cpu", "torch", 1) == devices.Runtime("cpu", "torch", 1)
+    assert resolve("auto", "auto", 2) == devices.Compute("cpu", "onnx", 2)
+    assert resolve("cpu", "torch", 1) == devices.Compute("cpu", "torch", 1)
 
 
 def test_auto_picks_torch_on_cuda(monkeypatch):
     monkeypatch.setattr(devices, "cuda_available", lambda: True)
-    assert resolve("auto", "auto", 2) == devices.Runtime("cuda", "torch", 2)
+    assert resolve("auto", "auto", 2) == devices.Compute("cuda", "torch", 2)
 
 
 def test_asking_for_cuda_without_a_gpu_fails_at_start(monkeypatch):

@@ -3,7 +3,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from service.errors import ModelError
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.engines import CPU_MAX_BATCH, OnnxEngine
 
 
@@ -32,7 +32,7 @@ class _Counting:
 
 
 def test_a_large_batch_runs_in_chunks_and_comes_back_whole_in_order():
-    engine = OnnxEngine(_two_output_graph(), Runtime("cpu", "onnx", threads=1))
+    engine = OnnxEngine(_two_output_graph(), Compute("cpu", "onnx", threads=1))
     engine.session = counting = _Counting(engine.session)
     n = 2 * CPU_MAX_BATCH + 1
     x = np.random.default_rng(0).normal(size=(n, 3, 4, 4)).astype(np.float32)
@@ -45,7 +45,7 @@ def test_a_large_batch_runs_in_chunks_and_comes_back_whole_in_order():
 
 
 def test_a_small_batch_runs_once_and_a_bad_one_fails_as_a_model_error():
-    engine = OnnxEngine(_two_output_graph(), Runtime("cpu", "onnx", threads=1))
+    engine = OnnxEngine(_two_output_graph(), Compute("cpu", "onnx", threads=1))
     engine.session = counting = _Counting(engine.session)
     assert engine.run(np.ones((CPU_MAX_BATCH, 3, 4, 4), np.float32)).shape == (CPU_MAX_BATCH, 3, 4, 4)
     assert counting.sizes == [CPU_MAX_BATCH]

@@ -25,33 +25,33 @@ def test_no_faces_on_a_flat_image(tiny_models):
 
 def test_torch_engine_face_detector_matches_onnx_runtime():
     """The CUDA path's engine (CenterFace converted with onnx2torch), checked on the CPU."""
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.face_detector import CenterFace
 
     rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / "street_faces_809.jpg")), cv2.COLOR_BGR2RGB)
-    a = CenterFace(runtime=Runtime("cpu", "onnx", 1)).detect(rgb, 0.3, 960)
-    b = CenterFace(runtime=Runtime("cpu", "torch", 1)).detect(rgb, 0.3, 960)
+    a = CenterFace(compute=Compute("cpu", "onnx", 1)).detect(rgb, 0.3, 960)
+    b = CenterFace(compute=Compute("cpu", "torch", 1)).detect(rgb, 0.3, 960)
     assert len(a) == len(b) > 0
     assert np.abs(a - b).max() < 0.5  # pixels / score
 
 
 def test_only_the_image_is_a_graph_input_so_weights_fold():
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.face_detector import CenterFace
 
-    inputs = CenterFace(runtime=Runtime("cpu", "onnx", 1)).engine.session.get_inputs()
+    inputs = CenterFace(compute=Compute("cpu", "onnx", 1)).engine.session.get_inputs()
     assert [i.name for i in inputs] == ["input.1"]
 
 
 def test_the_committed_int8_detector_is_served_only_when_asked_and_finds_the_same_faces():
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.face_detector import CenterFace
     from service.inference.model_files import FACE_DETECTOR_INT8
     from tests.conftest import MODELS
 
     path = MODELS / FACE_DETECTOR_INT8
-    fp32 = CenterFace(runtime=Runtime("cpu", "onnx", 1), int8=path)
-    int8 = CenterFace(runtime=Runtime("cpu", "onnx", 1, int8=True), int8=path)
+    fp32 = CenterFace(compute=Compute("cpu", "onnx", 1), int8=path)
+    int8 = CenterFace(compute=Compute("cpu", "onnx", 1, int8=True), int8=path)
     assert fp32.source != path and int8.source == path
     for name, boxes in fixture_faces().items():
         rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB)
@@ -64,7 +64,7 @@ def test_quantize_faces_writes_an_int8_detector_that_still_finds_faces(tmp_path)
     import json
     import shutil
 
-    from service.inference.devices import Runtime
+    from service.inference.devices import Compute
     from service.inference.face_detector import CenterFace
     from service.training.quantize import quantize_centerface
 
@@ -77,7 +77,7 @@ def test_quantize_faces_writes_an_int8_detector_that_still_finds_faces(tmp_path)
     (data / "annotations.jsonl").write_text("\n".join(rows) + "\n")
     path = quantize_centerface(tmp_path / "face-detector", [data], images=3, work_size=640)
     assert json.loads((path.parent / "config.json").read_text())["int8"]["images"] == 3
-    detector = CenterFace(runtime=Runtime("cpu", "onnx", 1, int8=True), int8=path)
+    detector = CenterFace(compute=Compute("cpu", "onnx", 1, int8=True), int8=path)
     name, boxes = next(iter(fixture_faces().items()))
     found = detector.detect(cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB), 0.4, 1280)
     assert max(iou(boxes[0], f) for f in found) > 0.3

@@ -5,13 +5,13 @@ import pytest
 
 from service.errors import ConfigurationError
 from service.inference.architectures import build_model
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.model_files import load_torch_model, read_config
 from tests.conftest import tiny_config
 
-CPU_ONNX = Runtime("cpu", "onnx", 1)
-CPU_TORCH = Runtime("cpu", "torch", 1)
+CPU_ONNX = Compute("cpu", "onnx", 1)
+CPU_TORCH = Compute("cpu", "torch", 1)
 
 
 @pytest.mark.parametrize("arch", ["unet", "deeplabv3plus"])
@@ -41,7 +41,7 @@ def test_missing_files_fail_loudly(tmp_path, tiny_models_dir):
     with pytest.raises(ConfigurationError):
         make_engine(CPU_ONNX, tmp_path)
     with pytest.raises(ConfigurationError):
-        make_engine(Runtime("cpu", "tensorrt", 1), tmp_path)
+        make_engine(Compute("cpu", "tensorrt", 1), tmp_path)
 
 
 def test_the_face_finder_is_required_unless_turned_off(tmp_path, tiny_models_dir):
@@ -91,7 +91,7 @@ def test_int8_export_is_served_only_when_asked_and_stays_close(tiny_models_dir, 
     assert (model_dir / "model.int8.onnx").is_file() and read_config(model_dir)["int8"]["images"] == 4
     x = np.random.default_rng(1).normal(size=(1, 3, 64, 96)).astype(np.float32)
     fp32 = make_engine(CPU_ONNX, model_dir)
-    int8 = make_engine(Runtime("cpu", "onnx", 1, int8=True), model_dir)
+    int8 = make_engine(Compute("cpu", "onnx", 1, int8=True), model_dir)
     assert fp32.source.endswith("model.onnx")
     assert int8.source.endswith("model.int8.onnx")
     a, b = fp32.run(x), int8.run(x)
@@ -103,7 +103,7 @@ def test_crop_models_are_calibrated_on_crops_around_annotated_objects(tiny_model
     objects = [{"faces": []}, {"faces": [[20, 20, 50, 60]]}, {"faces": [[30, 10, 60, 50]]}]
     model_dir = _quantized_copy(tiny_models_dir, tmp_path, "faces-unet", objects)
     assert read_config(model_dir)["int8"]["images"] == 3
-    int8 = make_engine(Runtime("cpu", "onnx", 1, int8=True), model_dir)
+    int8 = make_engine(Compute("cpu", "onnx", 1, int8=True), model_dir)
     x = np.random.default_rng(1).normal(size=(2, 3, 64, 64)).astype(np.float32)
     a, b = make_engine(CPU_ONNX, model_dir).run(x), int8.run(x)
     assert int8.source.endswith("model.int8.onnx") and a.shape == b.shape
@@ -117,13 +117,12 @@ def test_onnx_sessions_do_not_spin_their_threads(tiny_models_dir):
         "session.intra_op.allow_spinning") == "0"
 
 
-def test_the_face_finder_work_size_setting_reaches_the_pipeline(tiny_models_dir, monkeypatch):
-    from service.config import Settings
+def test_the_face_finder_work_size_ablation_reaches_the_pipeline(tiny_models_dir, monkeypatch):
+    from service.config import Ablation, Settings
     from service.core.pipeline import face_proposals
 
     monkeypatch.setenv("VEIL_MODELS_DIR", str(tiny_models_dir))
-    monkeypatch.setenv("VEIL_FACE_FINDER_WORK_SIZE", "384")
-    models = Settings().load_models(("unet",))
+    models = Settings().load_models(("unet",), Ablation(face_finder_work_size=384))
     assert models.face_finder_work_size == 384
     seen = []
     real = models.face_finder.probabilities

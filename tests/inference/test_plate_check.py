@@ -6,18 +6,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from service.core.detections import Detection
 from service.core.options import Options
 from service.core.pipeline import detect
 from service.errors import ConfigurationError
-from service.inference.devices import Runtime
+from service.geometry import Detection
+from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.model_files import save_model_dir
 from service.inference.plate_check import PlateVerifier
 from service.inference.registry import load_models
 from tests.conftest import tiny_verifier, tiny_verifier_config
 
-CPU = Runtime("cpu", "onnx", 1)
+CPU = Compute("cpu", "onnx", 1)
 
 
 def _verifier(tmp_path, bias: float) -> PlateVerifier:

@@ -5,7 +5,7 @@ import logging
 
 import numpy as np
 
-from service.inference.devices import Runtime
+from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.precision import has_vnni, int8_is_exact, serve_int8
 from tests.inference.test_model_files import _quantized_copy
@@ -43,11 +43,11 @@ def test_quantize_writes_seven_bit_exports_and_the_engine_reports_its_precision(
     cfg = json.loads((model_dir / "config.json").read_text())
     assert cfg["int8"]["weight_bits"] == 7 and "7 bits" in cfg["int8"]["format"]
     monkeypatch.setattr(precision, "cpu_flags", lambda: AVX2)
-    int8 = make_engine(Runtime("cpu", "onnx", 1, int8=True), model_dir)
+    int8 = make_engine(Compute("cpu", "onnx", 1, int8=True), model_dir)
     assert int8.precision == "int8" and int8.source.endswith("model.int8.onnx")
     cfg["int8"]["weight_bits"] = 8  # as an older export would be
     (model_dir / "config.json").write_text(json.dumps(cfg))
-    fallback = make_engine(Runtime("cpu", "onnx", 1, int8=True), model_dir)
+    fallback = make_engine(Compute("cpu", "onnx", 1, int8=True), model_dir)
     assert fallback.precision == "fp32" and fallback.source.endswith("model.onnx")
     x = np.zeros((1, 3, 64, 64), np.float32)
     assert fallback.run(x).shape == int8.run(x).shape

@@ -84,7 +84,7 @@ def _shaper(rows: slice, cols: slice):
 
 
 def _coarse(box=(40, 40, 80, 50), score=0.9):
-    from service.core.detections import Detection
+    from service.geometry import Detection
 
     x1, y1, x2, y2 = box
     return Detection("plates", score, box, np.ones((y2 - y1, x2 - x1), bool))
@@ -180,7 +180,7 @@ def test_the_face_finder_proposes_no_face_wider_than_it_learnt_to_find():
 
 
 def test_a_hint_widens_the_crop_models_mask_within_its_window():
-    from service.core.detections import Detection
+    from service.geometry import Detection
     from service.inference.segmenters import FaceRefiner
 
     refiner = FaceRefiner(_Plate(slice(0, 0), slice(0, 0)), {"input_size": 64, "context": 2.0,

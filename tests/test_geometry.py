@@ -1,6 +1,6 @@
 import numpy as np
 
-from service.core.detections import Detection, crop_to, union
+from service.geometry import Detection, crop_to, union
 
 
 def test_union_covers_every_pixel_of_its_parts_and_nothing_else():

@@ -1,4 +1,5 @@
-"""What the pipeline passes between stages: one object = class, score, box and a local mask."""
+"""Geometry every layer shares: an object (class, score, box, local mask), box arithmetic, and the
+square crops the crop models see. The lowest module: numpy and OpenCV only."""
 
 from __future__ import annotations
 
@@ -95,3 +96,46 @@ def ellipse_mask(box: tuple[int, int, int, int], ref_box: tuple[float, float, fl
     axes = (max(1, int(round((rx2 - rx1) / 2))), max(1, int(round((ry2 - ry1) / 2))))
     cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, -1)
     return mask.astype(bool)
+
+
+def square_crops(rgb: np.ndarray, boxes: list[tuple[float, float, float, float]], size: int, context: float
+                 ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, tuple[int, int, int, int]]]]:
+    """``size``² crops of ``context`` × each box's long side, with (crop-from-image affine, window in
+    the image clipped to it) per crop."""
+    h, w = rgb.shape[:2]
+    crops, frames = [], []
+    for x1, y1, x2, y2 in boxes:
+        side = max(x2 - x1, y2 - y1, 1.0) * context
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        s = size / side
+        m = np.float32([[s, 0, -(cx - side / 2) * s], [0, s, -(cy - side / 2) * s]])
+        crops.append(cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114)))
+        frames.append((m, clip_box((cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2), w, h)))
+    return crops, frames
+
+
+def from_crop(values: np.ndarray, m: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A crop's per-pixel ``values`` (float) over the image window ``box``; ``m`` maps image to crop."""
+    x1, y1, x2, y2 = box
+    if x2 <= x1 or y2 <= y1:
+        return np.zeros((max(0, y2 - y1), max(0, x2 - x1)), np.float32)
+    shift = m.copy()
+    shift[:, 2] += m[:, :2] @ np.float32([x1, y1])
+    return cv2.warpAffine(values, shift, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+
+
+def overlap_matrix(found: list[tuple[int, int, int, int]], boxes: np.ndarray, iou: float = 0.3) -> np.ndarray:
+    """found × boxes: IoU ≥ ``iou``, or the found box's centre inside the other."""
+    if not len(found) or not len(boxes):
+        return np.zeros((len(found), len(boxes)), bool)
+    f = np.asarray(found, np.float32)[:, None, :]
+    b = np.asarray(boxes, np.float32)[None, :, :4]
+    iw = np.clip(np.minimum(f[..., 2], b[..., 2]) - np.maximum(f[..., 0], b[..., 0]), 0, None)
+    ih = np.clip(np.minimum(f[..., 3], b[..., 3]) - np.maximum(f[..., 1], b[..., 1]), 0, None)
+    inter = iw * ih
+    area = ((f[..., 2] - f[..., 0]) * (f[..., 3] - f[..., 1])
+            + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]))
+    cx, cy = (f[..., 0] + f[..., 2]) / 2, (f[..., 1] + f[..., 3]) / 2
+    inside = (b[..., 0] <= cx) & (cx <= b[..., 2]) & (b[..., 1] <= cy) & (cy <= b[..., 3])
+    return (inter >= iou * np.maximum(area - inter, 1e-6)) | inside

@@ -1,4 +1,4 @@
-"""Markdown tables from `veil bench ... --json` files (images and/or video), for docs/benchmarks.md."""
+"""Markdown tables from `veil bench ... --json` files (images and/or video), for docs/performance.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every dev-split evaluation behind docs/benchmarks.md: both backends, Veil and the baselines.
+# Every dev-split evaluation behind docs/accuracy.md: both backends, Veil and the baselines.
 # Usage: [BACKENDS="unet deeplabv3plus"] scripts/evaluate_all.sh [DATA=../shared/data] [OUT=docs/eval]
 set -euo pipefail
 data=${1:-../shared/data}

@@ -1,6 +1,6 @@
 """Sweep detection threshold × dilation on a dev split; prints recall@0.8/0.95 and over-redaction.
 
-This is the measurement behind the defaults in ``service/core/options.py`` (see docs/benchmarks.md):
+This is the measurement behind the defaults in ``service/core/options.py`` (see docs/accuracy.md):
     .venv/bin/python scripts/sweep_defaults.py --dataset ../shared/data/plates_uc3m_lp_320 --cls plates
 """
 

@@ -1,4 +1,4 @@
-"""``veil bench``: the project's measuring stick (numbers go to docs/benchmarks.md, not to tests)."""
+"""``veil bench``: the project's measuring stick (numbers go to docs/performance.md, not to tests)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def add_bench(sub) -> None:
     load.add_argument("--url", help="a running Veil (default: start veil serve on loopback with this "
                                     "environment's settings)")
     load.add_argument("--pid", type=int, help="the running Veil's process id, for its memory")
+    load.add_argument("--container", help="a podman container running Veil: sample its memory")
     load.add_argument("--json", type=Path)
     load.set_defaults(func=_bench_load)
 
@@ -139,7 +140,7 @@ def _bench_load(args: argparse.Namespace) -> int:
     import time
 
     from service.bench.images import cpu_name
-    from service.bench.load import local_server, photos, run_load
+    from service.bench.load import local_server, peak_memory, photos, run_load
 
     images = photos(args.images)
     with contextlib.ExitStack() as stack:
@@ -147,7 +148,10 @@ def _bench_load(args: argparse.Namespace) -> int:
         if url is None:
             port, proc = stack.enter_context(local_server({}))
             url, pid = f"http://127.0.0.1:{port}", proc.pid
-        summary = run_load(url, images, args.clients, args.per_client, pid).summary()
+        with peak_memory(args.container) as container:
+            summary = run_load(url, images, args.clients, args.per_client, pid).summary()
+        if container:
+            summary["container_memory_mib"] = {k: round(v) for k, v in container.items()}
 
     result = {"header": {"machine": f"{platform.machine()} {os.cpu_count()} CPUs ({cpu_name()})",
                          "date": time.strftime("%Y-%m-%d"), "images": len(images),

@@ -59,6 +59,42 @@ def local_server(env: dict[str, str], log: Path | None = None) -> Iterator[tuple
             out.close()
 
 
+def container_mib(container: str) -> float | None:
+    """A podman container's memory in use (``podman stats``), in MiB; None if it cannot be read."""
+    out = subprocess.run(["podman", "stats", "--no-stream", "--format", "{{.MemUsage}}", container],
+                         capture_output=True, text=True).stdout.strip()
+    used = out.split("/")[0].strip().upper() if out else ""
+    for unit, scale in (("GIB", 1024.0), ("GB", 1e6 / 1024), ("MIB", 1.0), ("MB", 1000 / 1024),
+                        ("KIB", 1 / 1024), ("KB", 1 / 1024)):
+        if used.endswith(unit):
+            return float(used[: -len(unit)]) * scale
+    return None
+
+
+@contextmanager
+def peak_memory(container: str | None) -> Iterator[dict[str, float]]:
+    """Samples ``container``'s memory every half second while the block runs: idle and peak MiB."""
+    seen: dict[str, float] = {}
+    if not container:
+        yield seen
+        return
+    stop = threading.Event()
+    seen["idle_mib"] = container_mib(container) or 0.0
+
+    def sample() -> None:
+        while not stop.wait(0.5):
+            if (m := container_mib(container)) is not None:
+                seen["peak_mib"] = max(seen.get("peak_mib", 0.0), m)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        sampler.join()
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))

@@ -8,7 +8,7 @@ frame. Between detected frames the face detector therefore also looks at the fra
 is searched at), every ``strides.EDGE_EVERY``-th frame. A face found there that the edge cuts is handed
 to the tracker as a sighting of a partly searched frame (``Propagator.push(partial=True)``), masked by
 its box: what is left of a face the edge cuts is about its box, and the crop model would double the
-cost. Measured in docs/benchmarks.md: the band width and mirror trade leaks against time.
+cost. The band width and the mirror trade leaks against time.
 """
 
 from __future__ import annotations

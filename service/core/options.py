@@ -1,4 +1,4 @@
-"""Redaction options shared by API and CLI; defaults were chosen by measurement (docs/benchmarks.md)."""
+"""Redaction options shared by API and CLI; defaults were chosen by measurement (docs/accuracy.md)."""
 
 from __future__ import annotations
 

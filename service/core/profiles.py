@@ -3,8 +3,8 @@
 A person picks ``fast``, ``balanced`` or ``thorough``; each fixes how often the models look (stride),
 at which working size, how far propagated masks may grow, and which extra searches run. Stride and
 working sizes stay available as expert overrides of a profile. What each profile costs, leaks and
-over-redacts is measured by ``veil evaluate-video --suite scenes --profile NAME`` (docs/benchmarks.md,
-"Video profiles").
+over-redacts is measured by ``veil evaluate-video --suite scenes --profile NAME`` (docs/accuracy.md,
+"Video").
 """
 
 from __future__ import annotations

@@ -8,10 +8,8 @@ followed (``service.core.follow``), as a share of the object's size, per frame o
 less often the detector looks, the less is known in between. Each video profile sets its own
 (``service.core.profiles``); this is the ``thorough`` one's.
 
-At stride 10 this cone grew masks by a quarter of an object's size per frame: on composed 720p scenes
-it masked 24 % of the background on average and whole frames at worst, and what it covered beyond
-the objects' own motion were mostly faces the detector never found, covered by their neighbours' masks
-(docs/benchmarks.md, "Video profiles"). Detecting more often, at a larger working size, is the cure."""
+A cone that grows with the stride does not find what the detector missed; it only hides it under
+wide masks. Detecting more often, at a larger working size, is the cure (docs/accuracy.md, "Video")."""
 
 
 def min_speed(stride: int, per_stride: float = MIN_SPEED_PER_STRIDE) -> float:
@@ -25,15 +23,14 @@ track is masked; see ``Propagator.push``."""
 
 HOLD_STRIDES = 2
 """A track is held for at least this many detection strides after its last sighting: its coverage
-survives one detected frame that misses it (measured in docs/benchmarks.md)."""
+survives one detected frame that misses it."""
 
 
 LOOKAHEAD_STRIDES = 2
 """A frame is final only once this many detection strides have been seen after it. A track the next
 detected frame starts (an object entering, or missed once) or confirms (a weak guess found again) then
 reaches back over the stride before its first sighting, as the hold reaches forward; with one stride
-those frames were already final. U-Net at stride 8 and 640: leak rate 1.19 → 0.755 % on the larger
-suite, 0.98 → 0.66 % on the held-out one (docs/benchmarks.md); the frames held double."""
+those frames were already final. It costs memory: the frames held double."""
 
 
 EDGE_HOLD = 3
@@ -44,9 +41,7 @@ often than a whole one, so an object leaving the picture is missed while it is s
 
 EDGE_EVERY = 2
 """Between detected frames, the frame's side bands are searched for faces every this many frames
-(``service.core.edge_bands``; 0: never). U-Net at stride 8 and 640, face clips of the three leak suites,
-bands of 0.1 mirrored: 49 leaking face-frames without bands, 39 searching every 4th frame, 9 every
-2nd (docs/benchmarks.md)."""
+(``service.core.edge_bands``; 0: never): every 2nd frame finds most of the faces every frame would."""
 
 
 FOLLOW_GROWTH = 0.02

@@ -1,4 +1,4 @@
-"""Markdown tables from ``veil evaluate --json`` files (for docs/benchmarks.md and model cards)."""
+"""Markdown tables from ``veil evaluate --json`` files (for docs/accuracy.md and model cards)."""
 
 from __future__ import annotations
 

@@ -56,10 +56,9 @@ def checked(outputs: list[np.ndarray], batch: int) -> list[np.ndarray]:
 
 CPU_MAX_BATCH = 4
 """On the CPU, ONNX Runtime runs larger batches in chunks of this many. Its memory arena keeps the most
-any run has needed, in blocks it never gives back, so the largest batch a video happens to bring (a
-second look at 14 tracks at once, minute 7 of a 10-minute clip) raised the peak for good: +32 MB. In
-chunks, the arena's high-water mark is reached in the first seconds; one batch gains no speed on the
-CPU (docs/benchmarks.md)."""
+any run has needed, in blocks it never gives back, so the largest batch a video happens to bring would
+raise the peak for good late in a long video. In chunks, the arena's high-water mark is reached in the
+first seconds; one large batch gains no speed on the CPU."""
 
 
 class OnnxEngine(Engine):

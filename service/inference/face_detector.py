@@ -28,9 +28,8 @@ MAX_UPSCALE = 2.0
 EDGE_PAD = 1 / 16
 """Video frames are extended on each side by this share of their long side, mirrored, before detection:
 a face cut by the frame edge is completed by its mirror image, so CenterFace sees a whole face and
-proposes it (boxes are cut back to the frame). On the 48 leak clips at stride 8 and 640: leak rate
-1.59 → 1.19 %. Stills are not padded: on the Face-Mask-Detection dev stills it lost 3 of 411 faces at
-recall@0.5, the padded canvas rounding to another working shape (docs/benchmarks.md)."""
+proposes it (boxes are cut back to the frame). Stills are not padded: there the padded canvas rounds to
+another working shape and loses small faces."""
 INPUT = "input.1"
 OUTPUTS = ("537", "538", "539", "540")  # heat map, box size, centre offset, landmarks
 

@@ -81,7 +81,7 @@ class Finder:
         # 0.79 → 0.80 at 0.5) for one plate in 100 less covered; off by default (recall first)
         self.shape_threshold = float(cfg.get("shape_threshold", 0.0))
         # added to the logits: moves a model's operating point onto the service's plate threshold, so
-        # one request threshold means the same trade-off whatever model serves it (docs/benchmarks.md)
+        # one request threshold means the same trade-off whatever model serves it (docs/accuracy.md)
         self.logit_bias = float(cfg.get("logit_bias", 0.0))
 
     def probabilities(self, frames: list[np.ndarray], work_size: int | None = None

@@ -94,7 +94,7 @@ at the first stage's output:
 {steps}
 
 **Metrics** (final mask = this model as served by default + default dilation; `veil evaluate`, see
-docs/benchmarks.md):
+docs/accuracy.md):
 
 {table(results, only=CLASS_OF.get(cfg['role'], cfg['role']))}
 {extra}

@@ -15,13 +15,26 @@ from service.geometry import Detection, clip_box
 
 @dataclass(frozen=True)
 class Shape:
-    """An extra region: a box ``[x1, y1, x2, y2]`` or a polygon ``[[x, y], ...]``."""
+    """An extra region: a box ``[x1, y1, x2, y2]`` or a polygon ``[[x, y], ...]``; in a video, either may
+    hold for a time range only: ``{"shape": <box or polygon>, "from": s, "to": s}`` (seconds)."""
 
     points: tuple[tuple[float, float], ...]
     is_box: bool = False
+    start: float | None = None
+    end: float | None = None
 
     @classmethod
-    def parse(cls, value: list) -> Shape:
+    def parse(cls, value: list | dict) -> Shape:
+        if isinstance(value, dict):
+            if set(value) - {"shape", "from", "to"}:
+                raise ValueError("a timed region has keys shape, from and to")
+            start, end = value.get("from"), value.get("to")
+            if not all(t is None or _seconds(t) for t in (start, end)):
+                raise ValueError("from and to are seconds")
+            if start is not None and end is not None and end < start:
+                raise ValueError("to comes before from")
+            inner = cls.parse(value["shape"])
+            return cls(inner.points, inner.is_box, start, end)
         if len(value) == 4 and all(isinstance(v, int | float) for v in value):
             x1, y1, x2, y2 = (float(v) for v in value)
             if x2 <= x1 or y2 <= y1:
@@ -31,6 +44,10 @@ class Shape:
         if len(pts) < 3:
             raise ValueError("a polygon needs at least 3 points")
         return cls(pts)
+
+    def active(self, seconds: float) -> bool:
+        """Whether the shape applies at this time of a video (an untimed one always does)."""
+        return (self.start is None or seconds >= self.start) and (self.end is None or seconds <= self.end)
 
     def rasterise(self, shape: tuple[int, int]) -> np.ndarray:
         if self.is_box:  # [x1, y1, x2, y2) with x2/y2 exclusive, like every box in Veil
@@ -42,6 +59,10 @@ class Shape:
         mask = np.zeros(shape, np.uint8)
         cv2.fillPoly(mask, [np.round(np.asarray(self.points)).astype(np.int32)], 1)
         return mask.astype(bool)
+
+
+def _seconds(t: object) -> bool:
+    return isinstance(t, int | float) and not isinstance(t, bool) and 0 <= t < 1e6
 
 
 def grow(det: Detection, pixels: int, percent: float, width: int, height: int) -> Detection:

@@ -181,12 +181,14 @@ class FrameLoop:
     path runs it in the decode thread."""
 
     def __init__(self, models: ModelSet, opts: Options, vopts: VideoOptions, width: int, height: int,
-                 timer: StageTimer = NO_TIMER, observe: Observer | None = None) -> None:
+                 timer: StageTimer = NO_TIMER, observe: Observer | None = None, fps: float = 30.0) -> None:
         vopts.check()
         opts = replace(opts, face_work_size=opts.face_work_size or vopts.face_work_size,
                        plate_work_size=opts.plate_work_size or vopts.plate_work_size)
         self.opts, self.timer, self.observe = opts, timer, observe
-        self.regions = region_detections(list(opts.regions), (height, width))
+        # caller regions, each with the shape that says when it holds (frame t is at t / fps seconds)
+        self.regions = [(d, r) for r in opts.regions for d in region_detections([r], (height, width))]
+        self.fps = fps if fps > 0 else 30.0
         self.batcher = FrameBatcher(
             lambda frames: frame_detections_many(models, frames, opts, timer, vopts.plate_speck_px),
             vopts.propagator(width, height), vopts.stride, models.frame_batch, timer,
@@ -207,7 +209,10 @@ class FrameLoop:
         for t, frame, objects in items:
             assert isinstance(frame, np.ndarray)
             with self.timer.stage("redact"):
-                objs = apply_ignore(objects + self.regions, list(opts.ignore), frame.shape[:2])
+                now = t / self.fps
+                regions = [d for d, r in self.regions if r.active(now)]
+                ignore = [r for r in opts.ignore if r.active(now)]
+                objs = apply_ignore(objects + regions, ignore, frame.shape[:2])
                 if self.observe:
                     self.observe(t, objs)
                 # the propagator has let go of a finished frame: redact it where it lies
@@ -223,7 +228,8 @@ def redact_video(models: ModelSet, src: Path, dst: Path, opts: Options, vopts: V
     vopts.check()  # before probing: a bad option fails before the file is read
     info = probe(src, limits)
     width, height = info.display_size
-    loop = FrameLoop(models, opts, vopts, width, height, timer, observe)
+    loop = FrameLoop(models, opts, vopts, width, height, timer, observe,
+                     float(info.rate) if info.rate else 30.0)
 
     def on_frame(n: int) -> None:  # every frame, so a job can be cancelled or timed out at any time
         if progress:

@@ -171,3 +171,47 @@ def test_a_4k_photo_opens_without_freezing(page, tmp_path):
     page.mouse.up()
     assert page.locator("#added li").count() == 1
     page.screenshot(path=str(SHOTS / "6-4k.png"))
+
+
+def test_review_a_video_with_a_timed_region(page, tmp_path):
+    """A box drawn on a video holds for the time range set beside it: processed as a job, reviewed in
+    place, downloaded; the downloaded frames are filled in that range only."""
+    import av
+
+    from tests.conftest import make_clip
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=60, size=(320, 240))
+    page.set_input_files("#open", str(clip))
+    page.locator("#timeline").wait_for(state="visible", timeout=30_000)
+    page.get_by_text("Draw regions on any frame").wait_for(timeout=30_000)
+    page.fill("#from", "0.5")
+    page.fill("#to", "1.5")
+    page.select_option("#mode", "fill")
+    page.locator("#stage").focus()
+    page.keyboard.press("b")
+    box = page.locator("#overlay").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 100, steps=5)
+    page.mouse.up()
+    assert "0.5–1.5 s" in page.locator("#added li").first.inner_text()
+    page.screenshot(path=str(SHOTS / "7-video-region.png"))
+
+    page.keyboard.press("v")  # process as a job, then show the result in place
+    page.locator("#preview[aria-pressed=true]").wait_for(timeout=120_000)
+    page.keyboard.press(".")  # step through the result
+    page.get_by_text("1.0 s").wait_for(timeout=10_000)
+    page.screenshot(path=str(SHOTS / "8-video-result.png"))
+    with page.expect_download(timeout=60_000) as info:
+        page.keyboard.press("d")
+    out = tmp_path / "out.mp4"
+    out.write_bytes(Path(info.value.path()).read_bytes())
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        frames = [(float(f.pts * stream.time_base), f.to_ndarray(format="rgb24"))
+                  for f in container.decode(stream)]
+    assert len(frames) == 60
+    for t, rgb in frames:
+        filled = rgb[30:90, 30:110].astype(int).mean() < 20
+        assert filled == (0.5 - 1e-3 <= t <= 1.5 + 1e-3), t
+    assert page.errors == []

@@ -46,7 +46,7 @@ def test_schemathesis_finds_no_server_error_and_no_undeclared_answer(tiny_models
     with live_server(env, tmp_path / "server.log") as (port, _):
         run = subprocess.run(
             [binary, "run", f"http://127.0.0.1:{port}/openapi.json", "--checks", CHECKS, "--phases",
-             "coverage,fuzzing", "-n", "25", "--seed", "7", "--workers", "1", "--no-color",
+             "coverage,fuzzing,stateful", "-n", "25", "--seed", "7", "--workers", "1", "--no-color",
              "--generation-database", "none", "--request-timeout", "60"],
             capture_output=True, text=True, timeout=540)
     assert run.returncode == 0, run.stdout[-6000:]

@@ -82,3 +82,14 @@ def test_large_growth_keeps_every_pixel_the_exact_growth_would_and_little_more()
         assert not ((dist <= radius + 0.5) & ~got).any()
         f = radius // COARSE_RADIUS
         assert not (got & (dist > radius + 0.5 + 2 * np.sqrt(2) * f + 1)).any()
+
+
+def test_timed_shapes_parse_and_say_when_they_hold():
+    timed = Shape.parse({"shape": [0, 0, 4, 4], "from": 1, "to": 2.5})
+    assert timed.is_box and timed.active(1) and timed.active(2.5) and not timed.active(0.9)
+    assert Shape.parse({"shape": [[0, 0], [4, 0], [4, 4]], "from": 3}).active(1e5)
+    assert Shape.parse([0, 0, 4, 4]).active(0)
+    for bad in ({"shape": [0, 0, 4, 4], "from": 2, "to": 1}, {"shape": [0, 0, 4, 4], "from": "1"},
+                {"shape": [0, 0, 4, 4], "from": True}, {"shape": [0, 0, 4, 4], "at": 1}, {"from": 1}):
+        with pytest.raises((ValueError, KeyError)):
+            Shape.parse(bad)

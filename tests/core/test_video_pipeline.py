@@ -36,6 +36,25 @@ def test_region_redacted_in_every_frame_audio_and_timing_kept(tmp_path, tiny_mod
         assert np.abs(patch - (255, 0, 255)).mean() < 12  # magenta, up to H.264 loss
 
 
+def test_a_timed_region_holds_for_its_time_range_only(tmp_path, tiny_models):
+    """Frames 0.5–1.0 s of a 30 fps clip get the region; an ignore area from 0.8 s wins over it."""
+    src = make_clip(tmp_path / "in.mp4", frames=45)
+    dst = tmp_path / "out.mp4"
+    opts = Options(classes=("faces",), mode="fill", colour=(255, 0, 255),
+                   regions=(Shape.parse({"shape": [20, 20, 80, 70], "from": 0.5, "to": 1.0}),),
+                   ignore=(Shape.parse({"shape": [20, 20, 50, 70], "from": 0.8}),))
+    redact_video(tiny_models, src, dst, opts, VideoOptions(stride=3), VideoLimits())
+
+    def magenta(patch):
+        return np.abs(patch.astype(int) - (255, 0, 255)).mean() < 12
+
+    for i, f in enumerate(frames_of(dst)):
+        seconds = i / 30
+        right, left = f[28:62, 56:72], f[28:62, 28:42]
+        assert magenta(right) == (0.5 <= seconds <= 1.0), i
+        assert magenta(left) == (0.5 <= seconds < 0.8), i
+
+
 def test_failure_leaves_no_output(tmp_path, tiny_models):
     src = make_clip(tmp_path / "in.mkv", frames=120, container="matroska")
     cut = tmp_path / "cut.mkv"

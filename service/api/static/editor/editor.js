@@ -1,6 +1,7 @@
 // Veil review editor: the page keeps every edit; the server keeps nothing between requests.
 // Automatic masks come from /v1/analyze, click-to-segment from /v1/segment, and the result from
 // /v1/redact with `regions` (added shapes) and `ignore` (switched-off detections): one redaction path.
+// A video goes to /v1/jobs with its regions timed (`from`/`to`); its result is reviewed in place.
 
 const $ = (id) => document.getElementById(id);
 const DILATION_PX = 2, DILATION_PCT = 8;   // sent with every redaction, so ignore areas can match them
@@ -8,8 +9,9 @@ const MAX_REGIONS = 1024;                   // the API's limit on regions per re
 
 const state = {
   file: null, bitmap: null, previewBitmap: null, previewBlob: null, width: 0, height: 0, scale: 1,
-  found: [], shapes: [], tool: "box", draft: null, busy: false,
+  found: [], shapes: [], tool: "box", draft: null, busy: false, video: false, showingResult: false,
 };
+const VIDEO_EXT = /\.(mp4|mov|m4v|webm|mkv|avi)$/i;
 const history = [];
 
 // ---------- messages ----------
@@ -26,9 +28,9 @@ function headers() {
   return key ? { "X-API-Key": key } : {};
 }
 
-async function call(path, fields) {
+async function call(path, fields, file = state.file) {
   const form = new FormData();
-  form.append("file", state.file, state.file.name || "image");
+  form.append("file", file, file.name || "upload");
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   let resp;
   try {
@@ -36,6 +38,20 @@ async function call(path, fields) {
   } catch (err) {
     throw new Error("Veil cannot be reached: " + err.message);
   }
+  return checked(resp);
+}
+
+async function get(path) {
+  let resp;
+  try {
+    resp = await fetch(path, { headers: headers() });
+  } catch (err) {
+    throw new Error("Veil cannot be reached: " + err.message);
+  }
+  return checked(resp);
+}
+
+async function checked(resp) {
   if (resp.ok) return resp;
   let text = `${resp.status} ${resp.statusText}`;
   if ((resp.headers.get("content-type") || "").startsWith("application/problem+json")) {
@@ -72,22 +88,44 @@ async function busy(label, work) {
 function regions() {
   const out = [];
   for (const s of state.shapes) {
-    if (s.type === "box") out.push(s.box);
-    else if (s.type === "polygon") out.push(s.points);
-    else if (s.type === "segment") out.push(...s.polygons);
-    else if (s.type === "brush") {
-      const r = s.radius, step = Math.max(2, r * 0.75);
-      let last = null;
-      for (const [x, y] of s.points) {
-        if (last && Math.hypot(x - last[0], y - last[1]) < step) continue;
-        out.push([x - r, y - r, x + r, y + r].map(Math.round));
-        last = [x, y];
-      }
-      const [x, y] = s.points[s.points.length - 1];
-      out.push([x - r, y - r, x + r, y + r].map(Math.round));
+    for (const raw of shapeRegions(s)) {
+      const r = clipShape(raw);
+      if (r) out.push(state.video ? { shape: r, from: s.from, to: s.to } : r);
     }
   }
-  return out.map(clipShape).filter(Boolean);
+  return out;
+}
+
+function shapeRegions(s) {
+  // one shape as the API's boxes and polygons; a brush stroke becomes boxes along it
+  if (s.type === "box") return [s.box];
+  if (s.type === "polygon") return [s.points];
+  if (s.type === "segment") return s.polygons;
+  const out = [];
+  const r = s.radius, step = Math.max(2, r * 0.75);
+  let last = null;
+  for (const [x, y] of s.points) {
+    if (last && Math.hypot(x - last[0], y - last[1]) < step) continue;
+    out.push([x - r, y - r, x + r, y + r].map(Math.round));
+    last = [x, y];
+  }
+  const [x, y] = s.points[s.points.length - 1];
+  out.push([x - r, y - r, x + r, y + r].map(Math.round));
+  return out;
+}
+
+function timed(shape) {
+  // a video's new region holds for the chosen time range
+  if (!state.video) return shape;
+  const from = Number($("from").value) || 0;
+  const to = Math.max(from, Number($("to").value) || state.duration);
+  return { ...shape, from, to };
+}
+
+function activeNow(s) {
+  if (!state.video || s.from === undefined) return true;
+  const t = $("clip").currentTime;
+  return t >= s.from - 1e-6 && t <= s.to + 1e-6;
 }
 
 function clipShape(shape) {
@@ -137,6 +175,8 @@ function undo() {
 // ---------- opening an image ----------
 async function open(file) {
   if (!file) return;
+  if ((file.type || "").startsWith("video/") || VIDEO_EXT.test(file.name)) return openVideo(file);
+  setVideoMode(false);
   await busy("Finding faces and plates", async () => {
     state.file = file;
     state.bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
@@ -157,6 +197,56 @@ async function open(file) {
   });
 }
 
+function setVideoMode(on) {
+  state.video = on;
+  state.showingResult = false;
+  $("clip").hidden = !on;
+  $("picture").hidden = on;
+  $("timeline").hidden = !on;
+  $("preview").firstChild.textContent = on ? "Process video " : "Preview ";
+}
+
+async function openVideo(file) {
+  await busy("Opening the video", async () => {
+    setVideoMode(true);
+    state.file = file;
+    state.bitmap = null;
+    state.found = [];
+    state.shapes = [];
+    history.length = 0;
+    dropPreview();
+    const clip = $("clip");
+    state.originalUrl = URL.createObjectURL(file);
+    clip.src = state.originalUrl;
+    await new Promise((ok, fail) => {
+      clip.onloadedmetadata = ok;
+      clip.onerror = () => fail(new Error("This browser cannot play that video; Veil can still process it."));
+    });
+    state.width = clip.videoWidth;
+    state.height = clip.videoHeight;
+    state.duration = clip.duration;
+    $("seek").max = String(state.duration);
+    $("from").value = "0";
+    $("to").value = state.duration.toFixed(1);
+    $("empty").hidden = true;
+    render();
+    say("Draw regions on any frame; each holds for the time range set beside the video. " +
+      "Faces and plates are found when the video is processed (V).");
+  });
+}
+
+function seek(t) {
+  const clip = $("clip");
+  clip.currentTime = Math.min(state.duration || 0, Math.max(0, t));
+}
+
+function showTime() {
+  const t = $("clip").currentTime;
+  $("seek").value = String(t);
+  $("now").textContent = `${t.toFixed(1)} s`;
+  render();
+}
+
 // ---------- drawing ----------
 function fit() {
   const stage = $("stage");
@@ -166,18 +256,24 @@ function fit() {
     c.width = Math.round(state.width * state.scale);
     c.height = Math.round(state.height * state.scale);
   }
+  const clip = $("clip");
+  clip.style.width = `${$("overlay").width}px`;
+  clip.style.height = `${$("overlay").height}px`;
+  $("stage").style.height = `${$("overlay").height}px`;
 }
 
 function render() {
-  if (!state.bitmap) return;
+  if (!state.bitmap && !state.video) return;
   fit();
-  const pic = $("picture").getContext("2d");
-  pic.drawImage(state.previewBitmap || state.bitmap, 0, 0, $("picture").width, $("picture").height);
+  if (!state.video) {
+    const pic = $("picture").getContext("2d");
+    pic.drawImage(state.previewBitmap || state.bitmap, 0, 0, $("picture").width, $("picture").height);
+  }
   const ctx = $("overlay").getContext("2d");
   ctx.clearRect(0, 0, $("overlay").width, $("overlay").height);
-  if (!state.previewBitmap) {
+  if (!state.previewBitmap && !state.showingResult) {
     for (const f of state.found) drawFound(ctx, f);
-    for (const s of state.shapes) drawShape(ctx, s, "rgba(37, 99, 235, 0.35)", "#1d4ed8");
+    for (const s of state.shapes.filter(activeNow)) drawShape(ctx, s, "rgba(37, 99, 235, 0.35)", "#1d4ed8");
   }
   if (state.draft) drawShape(ctx, state.draft, "rgba(245, 158, 11, 0.3)", "#b45309");
   lists();
@@ -252,7 +348,7 @@ function lists() {
   const added = $("added");
   added.replaceChildren(...state.shapes.map((s, i) => {
     const li = document.createElement("li");
-    li.append(`${i + 1}: ${s.type}`);
+    li.append(`${i + 1}: ${s.type}` + (s.from !== undefined ? ` ${s.from.toFixed(1)}–${s.to.toFixed(1)} s` : ""));
     const del = document.createElement("button");
     del.type = "button";
     del.textContent = "Remove";
@@ -283,7 +379,7 @@ function at(event) {
 let press = null;
 
 function down(event) {
-  if (!state.bitmap || state.busy) return;
+  if ((!state.bitmap && !state.video) || state.busy || state.showingResult) return;
   $("overlay").setPointerCapture(event.pointerId);
   const p = at(event);
   press = p;
@@ -314,10 +410,10 @@ async function up(event) {
   if (!d || d.type === "polygon") return;
   state.draft = null;
   if (state.tool === "box") {
-    if (d.box[2] - d.box[0] > 2 && d.box[3] - d.box[1] > 2) { remember(); state.shapes.push(d); }
+    if (d.box[2] - d.box[0] > 2 && d.box[3] - d.box[1] > 2) { remember(); state.shapes.push(timed(d)); }
   } else if (state.tool === "brush") {
     remember();
-    state.shapes.push(d);
+    state.shapes.push(timed(d));
   } else if (state.tool === "segment") {
     const dragged = d.box[2] - d.box[0] > 4 && d.box[3] - d.box[1] > 4;
     await segment(dragged ? { box: JSON.stringify(d.box) } : { points: JSON.stringify([[...start, 1]]) });
@@ -327,11 +423,12 @@ async function up(event) {
 
 async function segment(prompt) {
   await busy("Segmenting", async () => {
-    const resp = await call("/v1/segment", { ...prompt, kind: $("kind").value, format: "json" });
+    const frame = state.video ? await currentFrame() : state.file;
+    const resp = await call("/v1/segment", { ...prompt, kind: $("kind").value, format: "json" }, frame);
     const body = await resp.json();
     if (!body.polygons.length) throw new Error("Nothing found there; draw a box instead.");
     remember();
-    state.shapes.push({ type: "segment", polygons: body.polygons });
+    state.shapes.push(timed({ type: "segment", polygons: body.polygons }));
     say(`Segmented ${body.area} pixels.`);
   });
 }
@@ -342,20 +439,52 @@ function finishPolygon(close) {
   state.draft = null;
   if (close && d.points.length >= 3) {
     remember();
-    state.shapes.push({ type: "polygon", points: d.points });
+    state.shapes.push(timed({ type: "polygon", points: d.points }));
   }
   render();
+}
+
+async function currentFrame() {
+  // the frame on screen, as a PNG, for /v1/segment
+  const clip = $("clip");
+  const c = document.createElement("canvas");
+  c.width = state.width;
+  c.height = state.height;
+  c.getContext("2d").drawImage(clip, 0, 0, state.width, state.height);
+  const blob = await new Promise((ok) => c.toBlob(ok, "image/png"));
+  return new File([blob], "frame.png", { type: "image/png" });
 }
 
 // ---------- preview and download ----------
 function dropPreview() {
   state.previewBitmap = null;
   state.previewBlob = null;
+  if (state.showingResult) {
+    state.showingResult = false;
+    $("clip").src = state.originalUrl;
+  }
   $("preview").setAttribute("aria-pressed", "false");
+}
+
+async function processVideo() {
+  const resp = await call("/v1/jobs", { ...redactFields(), profile: $("profile").value });
+  const { id } = await resp.json();
+  for (;;) {
+    const job = await (await get(`/v1/jobs/${id}`)).json();
+    if (job.status === "succeeded") break;
+    if (job.status === "failed") throw new Error(`${job.error.title}: ${job.error.detail}`);
+    say(`Processing the video… ${Math.round(job.progress * 100)} %`);
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+  return (await get(`/v1/jobs/${id}/result`)).blob();
 }
 
 async function redacted() {
   if (state.previewBlob) return state.previewBlob;
+  if (state.video) {
+    state.previewBlob = await processVideo();
+    return state.previewBlob;
+  }
   const resp = await call("/v1/redact", redactFields());
   state.previewBlob = await resp.blob();
   return state.previewBlob;
@@ -363,6 +492,7 @@ async function redacted() {
 
 async function preview() {
   if (!state.file) return say("Open an image first.");
+  if (state.video) return reviewVideo();
   if (state.previewBitmap) { dropPreview(); render(); return say("Showing the masks."); }
   await busy("Redacting", async () => {
     const blob = await redacted();
@@ -373,11 +503,37 @@ async function preview() {
   });
 }
 
+async function reviewVideo() {
+  const clip = $("clip");
+  if (state.showingResult) {
+    const t = clip.currentTime;
+    state.showingResult = false;
+    clip.src = state.originalUrl;
+    seek(t);
+    $("preview").setAttribute("aria-pressed", "false");
+    render();
+    return say("Showing the original with your regions.");
+  }
+  await busy("Processing the video", async () => {
+    const blob = await redacted();
+    const t = clip.currentTime;
+    state.resultUrl && URL.revokeObjectURL(state.resultUrl);
+    state.resultUrl = URL.createObjectURL(blob);
+    state.showingResult = true;
+    clip.src = state.resultUrl;
+    seek(t);
+    $("preview").setAttribute("aria-pressed", "true");
+    render();
+    say("Showing the processed video: move through it to review (V shows the original).");
+  });
+}
+
 async function download() {
   if (!state.file) return say("Open an image first.");
   await busy("Redacting", async () => {
     const blob = await redacted();
-    const ext = { "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp" }[blob.type] || "bin";
+    const ext = { "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "video/mp4": "mp4",
+      "video/x-matroska": "mkv", "video/x-msvideo": "avi" }[blob.type] || "bin";
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
     a.download = `redacted.${ext}`;
@@ -395,7 +551,16 @@ for (const b of document.querySelectorAll("#tools button")) b.addEventListener("
 $("undo").addEventListener("click", undo);
 $("preview").addEventListener("click", preview);
 $("download").addEventListener("click", download);
-for (const id of ["mode", "strength"]) $(id).addEventListener("change", () => { dropPreview(); render(); });
+for (const id of ["mode", "strength", "profile"]) $(id).addEventListener("change", () => { dropPreview(); render(); });
+$("clip").addEventListener("timeupdate", showTime);
+$("clip").addEventListener("seeked", showTime);
+$("seek").addEventListener("input", () => seek(Number($("seek").value)));
+$("play").addEventListener("click", () => {
+  const clip = $("clip");
+  if (clip.paused) { clip.play(); $("play").textContent = "Pause"; } else { clip.pause(); $("play").textContent = "Play"; }
+});
+$("from-here").addEventListener("click", () => { $("from").value = $("clip").currentTime.toFixed(1); });
+$("to-here").addEventListener("click", () => { $("to").value = $("clip").currentTime.toFixed(1); });
 const overlay = $("overlay");
 overlay.addEventListener("pointerdown", down);
 overlay.addEventListener("pointermove", move);
@@ -414,5 +579,9 @@ document.addEventListener("keydown", (e) => {
   else if (key === "v") preview();
   else if (key === "d") download();
   else if (key === "o") $("open").click();
+  else if (state.video && key === "[") $("from-here").click();
+  else if (state.video && key === "]") $("to-here").click();
+  else if (state.video && key === ",") seek($("clip").currentTime - 1);
+  else if (state.video && key === ".") seek($("clip").currentTime + 1);
 });
 setTool("box");

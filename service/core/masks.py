@@ -16,25 +16,27 @@ from service.geometry import Detection, clip_box
 @dataclass(frozen=True)
 class Shape:
     """An extra region: a box ``[x1, y1, x2, y2]`` or a polygon ``[[x, y], ...]``; in a video, either may
-    hold for a time range only: ``{"shape": <box or polygon>, "from": s, "to": s}`` (seconds)."""
+    hold for a time range only and follow its object from the frame it was drawn on:
+    ``{"shape": <box or polygon>, "from": s, "to": s, "at": s}`` (seconds)."""
 
     points: tuple[tuple[float, float], ...]
     is_box: bool = False
     start: float | None = None
     end: float | None = None
+    at: float | None = None
 
     @classmethod
     def parse(cls, value: list | dict) -> Shape:
         if isinstance(value, dict):
-            if set(value) - {"shape", "from", "to"}:
-                raise ValueError("a timed region has keys shape, from and to")
-            start, end = value.get("from"), value.get("to")
-            if not all(t is None or _seconds(t) for t in (start, end)):
-                raise ValueError("from and to are seconds")
+            if set(value) - {"shape", "from", "to", "at"}:
+                raise ValueError("a timed region has keys shape, from, to and at")
+            start, end, at = value.get("from"), value.get("to"), value.get("at")
+            if not all(t is None or _seconds(t) for t in (start, end, at)):
+                raise ValueError("from, to and at are seconds")
             if start is not None and end is not None and end < start:
                 raise ValueError("to comes before from")
             inner = cls.parse(value["shape"])
-            return cls(inner.points, inner.is_box, start, end)
+            return cls(inner.points, inner.is_box, start, end, at)
         if len(value) == 4 and all(isinstance(v, int | float) for v in value):
             x1, y1, x2, y2 = (float(v) for v in value)
             if x2 <= x1 or y2 <= y1:

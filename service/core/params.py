@@ -45,8 +45,9 @@ class RedactParams(BaseModel):
     strength: float = Field(_D.strength, ge=1, le=4, description="blur and pixelate coarser by this factor "
                                                                  "(1: sized to hide each object)")
     regions: str = Field("[]", description="JSON list of boxes [x1,y1,x2,y2] or polygons [[x,y],...]; "
-                                           "in a video, {\"shape\": ..., \"from\": s, \"to\": s} holds for "
-                                           "that time range only")
+                                           "in a video, {\"shape\": ..., \"from\": s, \"to\": s, \"at\": s} "
+                                           "holds for that time range only and, with at (the frame "
+                                           "it was drawn on), follows its object from there")
     ignore: str = Field("[]", description="JSON list of boxes or polygons never redacted")
     colour: str = Field("#000000", pattern=_HEX.pattern, description="fill colour, #rrggbb")
     format: Literal["jpeg", "jpg", "png", "webp"] | None = Field(

@@ -12,7 +12,7 @@ import numpy as np
 
 from service.core.edge_bands import EdgeBands
 from service.core.follow import ObjectFlow
-from service.core.masks import apply_ignore, grow, region_detections
+from service.core.masks import apply_ignore, grow
 from service.core.motion import CameraMotion
 from service.core.options import Options
 from service.core.pipeline import detect_many
@@ -27,6 +27,7 @@ from service.core.strides import (
     MIN_SPEED_PER_STRIDE,
 )
 from service.core.tracking import Final, Propagator, for_stride
+from service.core.video_regions import VideoRegions
 from service.errors import TooLargeError
 from service.geometry import Detection, Found
 from service.inference.face_detector import EDGE_PAD
@@ -186,9 +187,8 @@ class FrameLoop:
         opts = replace(opts, face_work_size=opts.face_work_size or vopts.face_work_size,
                        plate_work_size=opts.plate_work_size or vopts.plate_work_size)
         self.opts, self.timer, self.observe = opts, timer, observe
-        # caller regions, each with the shape that says when it holds (frame t is at t / fps seconds)
-        self.regions = [(d, r) for r in opts.regions for d in region_detections([r], (height, width))]
-        self.fps = fps if fps > 0 else 30.0
+        self.regions = VideoRegions(list(opts.regions), width, height, fps)
+        self.fps = self.regions.fps
         self.batcher = FrameBatcher(
             lambda frames: frame_detections_many(models, frames, opts, timer, vopts.plate_speck_px),
             vopts.propagator(width, height), vopts.stride, models.frame_batch, timer,
@@ -209,9 +209,8 @@ class FrameLoop:
         for t, frame, objects in items:
             assert isinstance(frame, np.ndarray)
             with self.timer.stage("redact"):
-                now = t / self.fps
-                regions = [d for d, r in self.regions if r.active(now)]
-                ignore = [r for r in opts.ignore if r.active(now)]
+                regions = self.regions.at_frame(t, frame)  # before redaction paints the frame
+                ignore = [r for r in opts.ignore if r.active(t / self.fps)]
                 objs = apply_ignore(objects + regions, ignore, frame.shape[:2])
                 if self.observe:
                     self.observe(t, objs)

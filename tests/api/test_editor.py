@@ -186,6 +186,7 @@ def test_review_a_video_with_a_timed_region(page, tmp_path):
     page.get_by_text("Draw regions on any frame").wait_for(timeout=30_000)
     page.fill("#from", "0.5")
     page.fill("#to", "1.5")
+    page.uncheck("#follow")  # held in place (following is tested in tests/core/test_video_regions.py)
     page.select_option("#mode", "fill")
     page.locator("#stage").focus()
     page.keyboard.press("b")

@@ -90,7 +90,9 @@ function regions() {
   for (const s of state.shapes) {
     for (const raw of shapeRegions(s)) {
       const r = clipShape(raw);
-      if (r) out.push(state.video ? { shape: r, from: s.from, to: s.to } : r);
+      if (!r) continue;
+      if (!state.video) out.push(r);
+      else out.push(s.at === undefined ? { shape: r, from: s.from, to: s.to } : { shape: r, from: s.from, to: s.to, at: s.at });
     }
   }
   return out;
@@ -119,12 +121,16 @@ function timed(shape) {
   if (!state.video) return shape;
   const from = Number($("from").value) || 0;
   const to = Math.max(from, Number($("to").value) || state.duration);
-  return { ...shape, from, to };
+  const timedShape = { ...shape, from, to };
+  if ($("follow").checked) timedShape.at = $("clip").currentTime;  // followed from the frame on screen
+  return timedShape;
 }
 
 function activeNow(s) {
+  // drawn where it was drawn: a followed region is shown on the frame it was drawn on only
   if (!state.video || s.from === undefined) return true;
   const t = $("clip").currentTime;
+  if (s.at !== undefined) return Math.abs(t - s.at) < 0.02;
   return t >= s.from - 1e-6 && t <= s.to + 1e-6;
 }
 
@@ -348,7 +354,8 @@ function lists() {
   const added = $("added");
   added.replaceChildren(...state.shapes.map((s, i) => {
     const li = document.createElement("li");
-    li.append(`${i + 1}: ${s.type}` + (s.from !== undefined ? ` ${s.from.toFixed(1)}–${s.to.toFixed(1)} s` : ""));
+    li.append(`${i + 1}: ${s.type}` + (s.from !== undefined ? ` ${s.from.toFixed(1)}–${s.to.toFixed(1)} s` : "")
+      + (s.at !== undefined ? `, follows from ${s.at.toFixed(1)} s` : ""));
     const del = document.createElement("button");
     del.type = "button";
     del.textContent = "Remove";

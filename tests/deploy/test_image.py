@@ -92,6 +92,21 @@ def test_the_image_serves_redaction_as_a_non_root_user_without_torch(container):
     assert "Read-only file system" in models_write and "Read-only file system" in root_write
 
 
+def test_the_image_serves_the_editor_and_segments(container):
+    """The editor's files ship in the wheel (package data) and /v1/segment runs in the image."""
+    _, base = container
+    status, headers, body = _request(f"{base}/editor/")
+    assert status == 200 and b"editor.js" in body
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert _request(f"{base}/editor/editor.js")[0] == 200
+    photo = (FIXTURES / PHOTO).read_bytes()
+    x1, y1, x2, y2 = fixture_faces()[PHOTO][0]
+    box = f"[{int(x1) - 6},{int(y1) - 6},{int(x2) + 6},{int(y2) + 6}]"
+    status, headers, body = _request(f"{base}/v1/segment?kind=faces&format=json&box={box}", photo,
+                                     {"Content-Type": "image/jpeg"})
+    assert status == 200 and json.loads(body)["area"] > 0.3 * (x2 - x1) * (y2 - y1)
+
+
 def test_sigterm_stops_the_container_cleanly(container):
     name, _ = container
     start = time.monotonic()

@@ -202,6 +202,10 @@ def test_review_a_video_with_a_timed_region(page, tmp_path):
     page.locator("#preview[aria-pressed=true]").wait_for(timeout=120_000)
     page.keyboard.press(".")  # step through the result
     page.get_by_text("1.0 s").wait_for(timeout=10_000)
+    frames_strip = page.locator("#keyframes button")
+    assert frames_strip.count() == 8  # frames spread over the result, to pick from
+    page.get_by_role("button", name="Frame at 0.6 s").click()
+    page.locator("#now", has_text="0.6 s").wait_for(timeout=10_000)
     page.screenshot(path=str(SHOTS / "8-video-result.png"))
     with page.expect_download(timeout=60_000) as info:
         page.keyboard.press("d")

@@ -470,6 +470,7 @@ function dropPreview() {
     state.showingResult = false;
     $("clip").src = state.originalUrl;
   }
+  $("keyframes").replaceChildren();
   $("preview").setAttribute("aria-pressed", "false");
 }
 
@@ -516,6 +517,7 @@ async function reviewVideo() {
     const t = clip.currentTime;
     state.showingResult = false;
     clip.src = state.originalUrl;
+    $("keyframes").replaceChildren();
     seek(t);
     $("preview").setAttribute("aria-pressed", "false");
     render();
@@ -529,10 +531,36 @@ async function reviewVideo() {
     state.showingResult = true;
     clip.src = state.resultUrl;
     seek(t);
-    $("preview").setAttribute("aria-pressed", "true");
+    await keyframes();
+    seek(t);
+    $("preview").setAttribute("aria-pressed", "true");  // (after the strip: its seeks are done)
     render();
-    say("Showing the processed video: move through it to review (V shows the original).");
+    say("Showing the processed video: pick a frame below or move through it (V shows the original).");
   });
+}
+
+const KEYFRAMES = 8;
+
+async function keyframes() {
+  // frames spread over the processed video, as buttons that seek to them
+  const clip = $("clip");
+  const strip = $("keyframes");
+  strip.replaceChildren();
+  await new Promise((ok) => (clip.readyState >= 1 ? ok() : clip.addEventListener("loadedmetadata", ok, { once: true })));
+  for (let k = 0; k < KEYFRAMES; k++) {
+    const t = (state.duration * (k + 0.5)) / KEYFRAMES;
+    await new Promise((ok) => { clip.addEventListener("seeked", ok, { once: true }); clip.currentTime = t; });
+    const c = document.createElement("canvas");
+    c.width = 160;
+    c.height = Math.max(1, Math.round((160 * state.height) / state.width));
+    c.getContext("2d").drawImage(clip, 0, 0, c.width, c.height);
+    const b = document.createElement("button");
+    b.type = "button";
+    b.setAttribute("aria-label", `Frame at ${t.toFixed(1)} s`);
+    b.append(c);
+    b.addEventListener("click", () => seek(t));
+    strip.append(b);
+  }
 }
 
 async function download() {

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager
 
 
 class StageTimer:
+    """Busy seconds per stage name, summed over every thread that reports to it (a still image's face
+    and plate branches run side by side, so their stages overlap in wall time)."""
+
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
 
     @contextmanager
     def stage(self, name: str):
@@ -17,7 +22,8 @@ class StageTimer:
         try:
             yield
         finally:
-            self.seconds[name] += time.perf_counter() - start
+            with self._lock:
+                self.seconds[name] += time.perf_counter() - start
 
 
 class _NoTimer(StageTimer):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
 import numpy as np
 
 from service.core.masks import apply_ignore, grow, region_detections
@@ -15,13 +18,24 @@ CONFIRM_FACTOR = 0.6
 """Face proposals from this share of the face threshold up to it are kept where the crop model confirms."""
 
 
+BRANCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="veil-faces")
+"""Where a still image's face models run while its plate models run in the caller's thread."""
+
+
 def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER,
            confirm: bool = True) -> list[Detection]:
     """Objects of the requested classes with their raw (undilated) masks.
 
     With ``confirm``, faces just under the threshold are kept where the crop model finds a face there.
+    Faces and plates use different models, so for a still image the two run side by side (a model run
+    does not use every core all the time); an error in either fails the call. Video frames run them in
+    turn: their decoder and encoder already use the other cores.
     """
-    return detect_many(models, [rgb], opts, timer, confirm)[0]
+    if set(opts.classes) != {"faces", "plates"}:
+        return detect_many(models, [rgb], opts, timer, confirm)[0]
+    faces = BRANCHES.submit(detect_many, models, [rgb], replace(opts, classes=("faces",)), timer, confirm)
+    plates = detect_many(models, [rgb], replace(opts, classes=("plates",)), timer, confirm)[0]
+    return faces.result()[0] + plates
 
 
 def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer: StageTimer = NO_TIMER,

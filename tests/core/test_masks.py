@@ -90,6 +90,7 @@ def test_timed_shapes_parse_and_say_when_they_hold():
     assert Shape.parse({"shape": [[0, 0], [4, 0], [4, 4]], "from": 3}).active(1e5)
     assert Shape.parse([0, 0, 4, 4]).active(0)
     for bad in ({"shape": [0, 0, 4, 4], "from": 2, "to": 1}, {"shape": [0, 0, 4, 4], "from": "1"},
-                {"shape": [0, 0, 4, 4], "from": True}, {"shape": [0, 0, 4, 4], "at": 1}, {"from": 1}):
+                {"shape": [0, 0, 4, 4], "from": True}, {"shape": [0, 0, 4, 4], "when": 1}, {"from": 1},
+                {"shape": [0, 0, 4, 4], "at": -1}):
         with pytest.raises((ValueError, KeyError)):
             Shape.parse(bad)

@@ -19,7 +19,7 @@ CONFIRM_FACTOR = 0.6
 
 
 BRANCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="veil-faces")
-"""Where a still image's face models run while its plate models run in the caller's thread."""
+"""Where face models run while the plate models run in the caller's thread (``side_by_side``)."""
 
 
 def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER,
@@ -27,22 +27,23 @@ def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer =
     """Objects of the requested classes with their raw (undilated) masks.
 
     With ``confirm``, faces just under the threshold are kept where the crop model finds a face there.
-    Faces and plates use different models, so for a still image the two run side by side (a model run
-    does not use every core all the time); an error in either fails the call. Video frames run them in
-    turn: their decoder and encoder already use the other cores.
     """
-    if set(opts.classes) != {"faces", "plates"}:
-        return detect_many(models, [rgb], opts, timer, confirm)[0]
-    faces = BRANCHES.submit(detect_many, models, [rgb], replace(opts, classes=("faces",)), timer, confirm)
-    plates = detect_many(models, [rgb], replace(opts, classes=("plates",)), timer, confirm)[0]
-    return faces.result()[0] + plates
+    return detect_many(models, [rgb], opts, timer, confirm, side_by_side=True)[0]
 
 
 def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer: StageTimer = NO_TIMER,
-                confirm: bool = True, edge_pad: float = 0.0) -> list[list[Detection]]:
+                confirm: bool = True, edge_pad: float = 0.0, side_by_side: bool = False
+                ) -> list[list[Detection]]:
     """``detect`` for frames of one shape: each full-frame model runs once on all of them (a GPU's
     batch); the crop models run per frame, their crops batched. ``edge_pad``: see
-    ``face_detector.EDGE_PAD``."""
+    ``face_detector.EDGE_PAD``. With ``side_by_side``, the face models run in a worker thread while the
+    plate models run here (they are different models, and one model run does not keep every core busy);
+    an error in either fails the call."""
+    if side_by_side and set(opts.classes) == {"faces", "plates"}:
+        faces = BRANCHES.submit(detect_many, models, frames, replace(opts, classes=("faces",)), timer,
+                                confirm, edge_pad)
+        plates = detect_many(models, frames, replace(opts, classes=("plates",)), timer, confirm, edge_pad)
+        return [f + p for f, p in zip(faces.result(), plates, strict=True)]
     backend = models.backend(opts.backend)
     found: list[list[Detection]] = [[] for _ in frames]
     if "faces" in opts.classes:

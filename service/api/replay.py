@@ -24,6 +24,8 @@ class Answer:
 
 
 def fingerprint(route: str, data: bytes, fields: dict[str, str]) -> str:
+    """A SHA-256 digest of the route, the upload and its option fields, compared with the kept one to
+    refuse a reused key. Kept in memory beside the answer only; never logged or exported."""
     h = hashlib.sha256(route.encode())
     h.update(hashlib.sha256(data).digest())
     for k in sorted(fields):

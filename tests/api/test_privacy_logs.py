@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from service.api.replay import fingerprint
 from tests.conftest import FIXTURES, MODELS, free_port, live_server, make_clip
 
 PHOTO = "street_faces_809.jpg"
@@ -48,7 +49,13 @@ def test_logs_and_metrics_hold_nothing_a_request_carried_or_the_models_found(ser
     assert status == 200
     objects = json.loads(found)["regions"]
     assert len(objects) >= 3
-    assert _call(port, "POST", "/v1/redact?regions=[[313,271,377,333]]", form, multipart)[0] == 200
+    key = f"dms-upload-{uuid.uuid4().hex[:8]}"  # an Idempotency-Key, and the digest kept under it
+    assert _call(port, "POST", "/v1/redact?regions=[[313,271,377,333]]", form,
+                 {**multipart, "Idempotency-Key": key})[0] == 200
+    digest = fingerprint("redact", photo, {"regions": "[[313,271,377,333]]"})
+    status, _ = _call(port, "POST", "/v1/segment?box=[287,41,338,95]&format=json", photo,
+                      {"Content-Type": "image/jpeg"})
+    assert status == 200
     clip = make_clip(tmp_path / "c.mp4", frames=15).read_bytes()
     status, job = _call(port, "POST", "/v1/jobs?regions=[[41,43,97,99]]", clip,
                         {"Content-Type": "video/mp4"})
@@ -64,6 +71,8 @@ def test_logs_and_metrics_hold_nothing_a_request_carried_or_the_models_found(ser
     assert "route=/v1/analyze status=200" in text  # the access line is there, and nothing more
     for haystack in (text, metrics):
         assert name not in haystack and "alice" not in haystack
+        assert key not in haystack and digest not in haystack and digest[:16] not in haystack
+        assert "287,41" not in haystack
         assert job_id not in haystack
         assert f":{client_port}" not in haystack and f" {client_port} " not in haystack
         for coords in ("313,271", "41,43", "[[", "score", "regions"):

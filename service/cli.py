@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from service.core.params import RedactParams, to_options, to_video_options
+from service.core.params import RedactParams, to_all_options
 from service.errors import VeilError
 
 
@@ -28,7 +28,7 @@ def _redact(args: argparse.Namespace) -> int:
     settings = _settings()
     fields = {k: v for k in RedactParams.model_fields if (v := getattr(args, k)) is not None}
     try:
-        opts = to_options(fields, settings.default_backend)
+        opts, vopts = to_all_options(fields, settings.default_backend, settings.video_profile)
         models = settings.load_models((opts.backend,))
     except VeilError as exc:
         print(f"veil: {exc.detail}", file=sys.stderr)
@@ -43,8 +43,7 @@ def _redact(args: argparse.Namespace) -> int:
         try:
             if not _is_image(path):
                 target = args.output / path.name if several else args.output
-                _redact_video(models, path, target, opts, to_video_options(fields, settings.video_profile),
-                              settings.video_limits())
+                _redact_video(models, path, target, opts, vopts, settings.video_limits())
                 continue
             out, mask = redact_with_mask(models, path.read_bytes(), opts, settings.max_pixels)
         except (VeilError, OSError, ValueError) as exc:

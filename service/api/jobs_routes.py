@@ -14,7 +14,7 @@ from service.api.auth import Authorized
 from service.api.openapi_spec import JobAccepted, JobState, option_parameters, problems, upload_body
 from service.api.routes import RuntimeDep
 from service.api.upload import save_upload
-from service.core.params import to_options, to_video_options
+from service.core.params import to_all_options
 from service.errors import (
     JobExpiredError,
     JobNotFinishedError,
@@ -63,8 +63,7 @@ async def create_job(request: Request, runtime: RuntimeDep,
         try:
             fields = await save_upload(request, store.input_path(job.id))
             callback = check_callback(fields.pop("callback_url", None), runtime.settings.callback_hosts)
-            to_options(fields, runtime.settings.default_backend)
-            to_video_options(fields, runtime.settings.video_profile)
+            to_all_options(fields, runtime.settings.default_backend, runtime.settings.video_profile)
             await run_in_threadpool(probe, store.input_path(job.id), runtime.settings.video_limits())
             store.update(job, options=fields, callback_url=callback)
             runtime.jobs.submit(job.id)

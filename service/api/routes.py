@@ -16,7 +16,7 @@ from service.api.replay import Answer, fingerprint
 from service.api.runtime import Runtime
 from service.api.upload import read_upload
 from service.core.dispatch import redact_any
-from service.core.params import SegmentParams, to_options, to_prompt, to_video_options
+from service.core.params import SegmentParams, to_all_options, to_options, to_prompt
 from service.core.still import analyze_bytes, segment_bytes
 from service.errors import (
     BusyError,
@@ -63,8 +63,8 @@ async def redact(request: Request, runtime: RuntimeDep,
 async def _redact(request: Request, runtime: Runtime, idempotency_key: str | None,
                   progress: Callable[[float], None]) -> Response:
     upload = await read_upload(request)
-    opts = to_options(upload.fields, runtime.settings.default_backend)
-    vopts = to_video_options(upload.fields, runtime.settings.video_profile)
+    s = runtime.settings
+    opts, vopts = to_all_options(upload.fields, s.default_backend, s.video_profile)
     if not upload.data:
         raise UndecodableError()
     headers = {"Cache-Control": "no-store"}
@@ -72,7 +72,6 @@ async def _redact(request: Request, runtime: Runtime, idempotency_key: str | Non
     if idempotency_key and (kept := runtime.replays.get(idempotency_key, digest)):
         headers["Idempotent-Replay"] = "true"
         return Response(kept.body, media_type=kept.media_type, headers=headers)
-    s = runtime.settings
     timer = StageTimer()
     out = await runtime.run(redact_any, runtime.models, upload.data, opts, vopts, s.max_pixels,
                             s.video_limits(), s.max_sync_video_seconds, timer, progress)

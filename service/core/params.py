@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -17,6 +17,7 @@ from service.core.video_pipeline import VideoOptions
 from service.errors import InvalidOptionsError
 from service.inference.registry import BACKENDS
 
+M = TypeVar("M", bound=BaseModel)
 _D = Options()  # one source of defaults for API, CLI and core
 _V = VideoOptions()
 MAX_SHAPES = 1024  # regions or ignore areas per request (the editor sends brush strokes as boxes)
@@ -93,23 +94,29 @@ def _parse_shapes(text: str) -> tuple[Shape, ...]:
         raise ValueError("expected a JSON list of boxes or polygons") from exc
 
 
-def _validate(fields: Mapping[str, str]) -> RedactParams:
+def _validate(fields: Mapping[str, str], model: type[M]) -> M:
     """Validate raw fields; a bad one becomes a 422 that names the field, never its value."""
     try:
-        return RedactParams.model_validate(dict(fields))
+        return model.model_validate(dict(fields))
     except ValidationError as exc:
         names = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
         raise InvalidOptionsError(f"Invalid fields: {', '.join(names)}") from None
 
 
-def to_video_options(fields: Mapping[str, str], default_profile: str = DEFAULT_PROFILE) -> VideoOptions:
-    p = _validate(fields)
-    return PROFILES[p.profile or default_profile].video_options(
-        stride=p.stride, codec=p.codec, crf=p.crf, keep_audio=p.audio == "keep")
-
-
 def to_options(fields: Mapping[str, str], default_backend: str) -> Options:
-    p = _validate(fields)
+    return _options(_validate(fields, RedactParams), default_backend)
+
+
+def to_all_options(fields: Mapping[str, str], default_backend: str, default_profile: str = DEFAULT_PROFILE
+                   ) -> tuple[Options, VideoOptions]:
+    """The redaction and the video options of one request, its fields validated once."""
+    p = _validate(fields, RedactParams)
+    video = PROFILES[p.profile or default_profile].video_options(
+        stride=p.stride, codec=p.codec, crf=p.crf, keep_audio=p.audio == "keep")
+    return _options(p, default_backend), video
+
+
+def _options(p: RedactParams, default_backend: str) -> Options:
     rgb = _HEX.match(p.colour).group(1)  # type: ignore[union-attr]
     return Options(
         classes=tuple(p.classes.split(",")),
@@ -157,11 +164,7 @@ def _json_ints(text: str, what: str) -> list:
 
 def to_prompt(fields: Mapping[str, str]) -> tuple[Prompt, str | None, str]:
     """(prompt, backend or None, output format) from raw fields; a bad field is a 422 naming it."""
-    try:
-        p = SegmentParams.model_validate(dict(fields))
-    except ValidationError as exc:
-        names = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
-        raise InvalidOptionsError(f"Invalid fields: {', '.join(names)}") from None
+    p = _validate(fields, SegmentParams)
     box = None
     if p.box is not None:
         raw = _json_ints(p.box, "box")

@@ -54,9 +54,10 @@ class Prompt:
         return box
 
 
-def _with_points(mask: np.ndarray, points: tuple[tuple[int, int, int], ...], radius: int) -> np.ndarray:
-    """Clicked points are certain: a negative one cuts the part of the mask it lies in (or a disc where
-    it lies outside); a positive one adds a disc."""
+def _with_points(mask: np.ndarray, points: tuple[tuple[int, int, int], ...], box: Box) -> np.ndarray:
+    """Clicked points are certain: a negative one cuts the part of the mask it lies in; a positive one
+    adds a disc sized to the prompt's box."""
+    radius = max(2, (box[2] - box[0] + box[3] - box[1]) // 40)
     out = mask.astype(np.uint8)
     for x, y, label in points:
         if not (0 <= y < out.shape[0] and 0 <= x < out.shape[1]):
@@ -91,7 +92,7 @@ def _model_kind(role: str) -> Callable[[ModelSet, str, np.ndarray, Prompt], np.n
             seen = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
         if mask is inside:
             mask = _grabcut(rgb, box, prompt.points)  # the model sees no face/plate there: fall back
-        return _with_points(mask, prompt.points, max(2, (x2 - x1 + y2 - y1) // 40))
+        return _with_points(mask, prompt.points, box)
 
     return segment
 
@@ -148,7 +149,7 @@ def _object(_models: ModelSet, _backend: str, rgb: np.ndarray, prompt: Prompt) -
         mask = _grabcut(rgb, box, prompt.points)
         if not _touches(mask, box, w, h):
             break  # a click's object lies wholly inside the window: done
-    return _with_points(mask, prompt.points, max(2, (box[2] - box[0] + box[3] - box[1]) // 40))
+    return _with_points(mask, prompt.points, box)
 
 
 def _touches(mask: np.ndarray, box: Box, width: int, height: int) -> bool:

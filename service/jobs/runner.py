@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from service.config import Settings
-from service.core.params import to_options, to_video_options
+from service.core.params import to_all_options
 from service.core.video_pipeline import output_type, redact_video
 from service.errors import JobTimeoutError, ModelError, VeilError
 from service.inference.registry import ModelSet
@@ -44,9 +44,8 @@ def run_job(store: JobStore, models: ModelSet, settings: Settings, job_id: str) 
             store.update(job, progress=p)
 
     try:
-        opts = to_options(job.options, settings.default_backend)
-        info = redact_video(models, src, dst, opts, to_video_options(job.options, settings.video_profile),
-                            settings.video_limits(), progress)
+        opts, vopts = to_all_options(job.options, settings.default_backend, settings.video_profile)
+        info = redact_video(models, src, dst, opts, vopts, settings.video_limits(), progress)
         media_type, ext = output_type(info)
         outcome = {"status": "succeeded", "progress": 1.0, "media_type": media_type, "extension": ext}
     except Cancelled:

@@ -58,6 +58,26 @@ def redis_url(tmp_path_factory):
     proc.wait(10)
 
 
+def scale_out(settings: Settings, redis_url: str, jobs_dir, lease: float | None = None, quiet: bool = False):
+    """An API's settings in Redis mode and a started ``veil worker`` sharing its jobs directory (with the
+    callback settings of these tests, and a job lease of ``lease`` seconds if given)."""
+    import os
+    import subprocess
+    import sys
+
+    update = {"queue": "redis", "redis_url": redis_url, "jobs_dir": jobs_dir}
+    env = {**os.environ, "VEIL_QUEUE": "redis", "VEIL_REDIS_URL": redis_url, "VEIL_THREADS": "1",
+           "VEIL_MODELS_DIR": str(settings.models_dir), "VEIL_JOBS_DIR": str(jobs_dir),
+           "VEIL_CALLBACK_HOSTS": '["127.0.0.1"]', "VEIL_WEBHOOK_SECRET": SECRET}
+    if lease is not None:
+        update["job_lease_seconds"] = lease
+        env["VEIL_JOB_LEASE_SECONDS"] = str(lease)
+    out = subprocess.DEVNULL if quiet else None
+    worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env, stdout=out,
+                              stderr=out)
+    return settings.model_copy(update=update), worker
+
+
 @pytest.fixture(scope="module", params=["local", "redis"])
 def jobs_client(request, settings, tmp_path_factory):
     """The same job tests against the embedded executor and against Redis + a `veil worker` process."""
@@ -65,17 +85,8 @@ def jobs_client(request, settings, tmp_path_factory):
         with TestClient(create_app(settings)) as c:
             yield c
         return
-    import os
-    import subprocess
-    import sys
-
-    url = request.getfixturevalue("redis_url")
-    redis_settings = settings.model_copy(update={"queue": "redis", "redis_url": url,
-                                                 "jobs_dir": tmp_path_factory.mktemp("shared-jobs")})
-    env = {**os.environ, "VEIL_QUEUE": "redis", "VEIL_REDIS_URL": url,
-           "VEIL_MODELS_DIR": str(settings.models_dir), "VEIL_JOBS_DIR": str(redis_settings.jobs_dir),
-           "VEIL_THREADS": "1", "VEIL_CALLBACK_HOSTS": '["127.0.0.1"]', "VEIL_WEBHOOK_SECRET": SECRET}
-    worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env)
+    redis_settings, worker = scale_out(settings, request.getfixturevalue("redis_url"),
+                                       tmp_path_factory.mktemp("shared-jobs"))
     try:
         with TestClient(create_app(redis_settings)) as c:
             yield c

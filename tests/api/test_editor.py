@@ -74,6 +74,16 @@ def _open(page, path: Path) -> None:
     page.locator("#found li").first.wait_for(timeout=60_000)
 
 
+def _drag_box(page, x1: int, y1: int, x2: int, y2: int) -> None:
+    """Draw a box with the box tool, by mouse, in the overlay's pixels."""
+    page.keyboard.press("b")
+    box = page.locator("#overlay").bounding_box()
+    page.mouse.move(box["x"] + x1, box["y"] + y1)
+    page.mouse.down()
+    page.mouse.move(box["x"] + x2, box["y"] + y2, steps=5)
+    page.mouse.up()
+
+
 def _download(page) -> np.ndarray:
     with page.expect_download(timeout=60_000) as info:
         page.keyboard.press("d")
@@ -163,12 +173,7 @@ def test_a_4k_photo_opens_without_freezing(page, tmp_path):
     assert time.monotonic() - start < 30
     width = page.locator("#overlay").bounding_box()["width"]
     assert width <= page.locator("#stage").bounding_box()["width"]  # scaled to fit, drawn on a canvas
-    page.keyboard.press("b")
-    box = page.locator("#overlay").bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 20)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 120, box["y"] + 90, steps=5)
-    page.mouse.up()
+    _drag_box(page, 20, 20, 120, 90)
     assert page.locator("#added li").count() == 1
     page.screenshot(path=str(SHOTS / "6-4k.png"))
 
@@ -189,12 +194,7 @@ def test_review_a_video_with_a_timed_region(page, tmp_path):
     page.uncheck("#follow")  # held in place (following is tested in tests/core/test_video_regions.py)
     page.select_option("#mode", "fill")
     page.locator("#stage").focus()
-    page.keyboard.press("b")
-    box = page.locator("#overlay").bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 20)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 120, box["y"] + 100, steps=5)
-    page.mouse.up()
+    _drag_box(page, 20, 20, 120, 100)
     assert "0.5–1.5 s" in page.locator("#added li").first.inner_text()
     page.screenshot(path=str(SHOTS / "7-video-region.png"))
 

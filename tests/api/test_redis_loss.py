@@ -1,16 +1,13 @@
 """Redis gone mid-job (real redis-server, real ``veil worker``): the job never reports success, its files
 go, the API answers 503 queue-unavailable for jobs and keeps serving images, and recovers with Redis."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
-from tests.api.conftest import start_redis
+from tests.api.conftest import scale_out, start_redis
 from tests.conftest import free_port, gradient, jpeg_bytes, make_clip
 
 
@@ -25,13 +22,8 @@ def test_redis_lost_mid_job_fails_closed_and_the_api_recovers(settings, tmp_path
     port = free_port()
     redis, url = start_redis(tmp_path, port)
     jobs_dir = tmp_path / "shared-jobs"
-    s = settings.model_copy(update={"queue": "redis", "redis_url": url, "jobs_dir": jobs_dir,
-                                    "job_lease_seconds": 2.0})
-    env = {**os.environ, "VEIL_QUEUE": "redis", "VEIL_REDIS_URL": url, "VEIL_JOB_LEASE_SECONDS": "2",
-           "VEIL_MODELS_DIR": str(settings.models_dir), "VEIL_JOBS_DIR": str(jobs_dir), "VEIL_THREADS": "1"}
     clip = make_clip(tmp_path / "long.mp4", frames=900, size=(320, 240))
-    worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s, worker = scale_out(settings, url, jobs_dir, lease=2.0, quiet=True)
     try:
         with TestClient(create_app(s)) as c:
             job_id = c.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())},

@@ -1,14 +1,12 @@
 """A worker killed mid-job (real redis-server, real ``veil worker``): the job fails, its files go."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
+from tests.api.conftest import scale_out
 from tests.conftest import make_clip
 
 
@@ -24,12 +22,8 @@ def _poll(client, job_id, until, timeout=60):
 
 def test_a_job_whose_worker_dies_fails_cleanly_and_keeps_no_input(settings, redis_url, tmp_path):
     jobs_dir = tmp_path / "shared-jobs"
-    s = settings.model_copy(update={"queue": "redis", "redis_url": redis_url, "jobs_dir": jobs_dir,
-                                    "job_lease_seconds": 2.0})
-    env = {**os.environ, "VEIL_QUEUE": "redis", "VEIL_REDIS_URL": redis_url, "VEIL_JOB_LEASE_SECONDS": "2",
-           "VEIL_MODELS_DIR": str(settings.models_dir), "VEIL_JOBS_DIR": str(jobs_dir), "VEIL_THREADS": "1"}
     clip = make_clip(tmp_path / "long.mp4", frames=900, size=(320, 240))
-    worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env)
+    s, worker = scale_out(settings, redis_url, jobs_dir, lease=2.0)
     try:
         with TestClient(create_app(s)) as c:
             job_id = c.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())},

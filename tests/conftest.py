@@ -61,7 +61,7 @@ def tiny_models_dir(tmp_path_factory) -> Path:
 def tiny_verifier_config() -> dict:
     return {"role": "plate-verifier", "architecture": "classifier", "encoder": "mobilenet_v2",
             "threshold": 0.5,
-            "mean": MEAN, "std": STD, "input_size": 64, "context": 2.0}
+            "mean": MEAN, "std": STD, "input_size": 64, "context": 2.0, "contexts": [2.0, 5.0]}
 
 
 def tiny_verifier(bias: float):

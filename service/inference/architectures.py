@@ -34,21 +34,30 @@ def _deeplabv3plus(cfg: dict[str, Any]) -> nn.Module:
 class CropClassifier(nn.Module):
     """An smp encoder, global average pooling and one logit: is the crop what the role looks for?
 
-    Built like the segmenters (``model.encoder`` takes the same offline ImageNet start) so one training
-    loop, export and engine serve it; its output is (N, 1).
+    With ``views`` > 1 each input is a vertical strip of that many square views of one object (e.g. the
+    object with a little context above the same object with much more): every view goes through the
+    same encoder and the head sees their pooled features side by side. Built like the segmenters
+    (``model.encoder`` takes the same offline ImageNet start) so one training loop, export and engine
+    serve it; its output is (N, 1).
     """
 
-    def __init__(self, encoder: str) -> None:
+    def __init__(self, encoder: str, views: int = 1) -> None:
         super().__init__()
+        self.views = views
         self.encoder = smp.encoders.get_encoder(encoder, in_channels=3, depth=5, weights=None)
-        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(self.encoder.out_channels[-1], 1))
+        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(self.encoder.out_channels[-1] * views, 1))
 
     def forward(self, x):
-        return self.head(self.encoder(x)[-1].mean(dim=(2, 3)))
+        n, c, h, w = x.shape
+        v = self.views
+        if v > 1:  # (N, C, V·S, S) → (N·V, C, S, S): one batch of views through the encoder
+            x = x.reshape(n, c, v, h // v, w).permute(0, 2, 1, 3, 4).reshape(n * v, c, h // v, w)
+        features = self.encoder(x)[-1].mean(dim=(2, 3))
+        return self.head(features.reshape(n, -1))
 
 
 def _classifier(cfg: dict[str, Any]) -> nn.Module:
-    return CropClassifier(cfg["encoder"])
+    return CropClassifier(cfg["encoder"], len(cfg.get("contexts") or [None]))
 
 
 ARCHITECTURES: dict[str, Callable[[dict[str, Any]], nn.Module]] = {

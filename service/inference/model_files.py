@@ -67,7 +67,8 @@ def export_onnx(model: torch.nn.Module, cfg: dict[str, Any], path: Path) -> None
     import torch
 
     size = int(cfg.get("input_size", 256))
-    dummy = torch.zeros(1, 3, size, size)
+    strip = len(cfg.get("contexts") or [None])  # a multi-view classifier takes its views stacked
+    dummy = torch.zeros(1, 3, size * strip, size)
     model = model.eval().float()
     with torch.no_grad():
         torch.onnx.export(

@@ -20,8 +20,9 @@ ROLE_DEFAULTS = {
     "plate-shapes": {"size": 128, "batch": 16, "context": 1.35, "context_range": (1.15, 1.6)},
     # full-frame face proposals beside CenterFace (masked and small faces it misses); one face per window
     # rescaled to ``widths`` px wide
-    # plate verifier: a square crop of ``context`` × a plate proposal's long side → plate or not
-    "plate-verifier": {"size": 96, "batch": 32, "context": 2.0, "context_range": (1.6, 2.6),
+    # plate verifier: square crops of ``contexts`` × a plate proposal's long side → plate or not
+    "plate-verifier": {"size": 96, "batch": 32, "context": 2.0, "contexts": (2.0, 5.0),
+                       "context_range": (1.6, 2.6),
                     "architecture": "classifier", "rendered_per_kind": 60},
     "face-finder": {"size": 256, "batch": 8, "context": None, "widths": (8, 160), "work_size": 512},
 }

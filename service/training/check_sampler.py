@@ -1,9 +1,11 @@
 """Training crops for the plate verifier: a square crop around a plate proposal, labelled plate or not.
 
 Positives are annotated plates, each box jittered as the finder would propose it (a fragment, a box
-bleeding into the car) and cropped at ``context`` × its long side. Negatives are where plate finders
-fired on plate-free scenes (documents, screens, posters, textures, people) and random plate-shaped
-windows of those scenes, so the verifier learns "not a plate" beyond what one finder happened to see.
+bleeding into the car) and cropped at ``context`` × its long side; with several ``views`` (multiples of
+that context), the wider crops of the same centre are stacked below it, as the served verifier sees them.
+Negatives are where plate finders fired on plate-free scenes (documents, screens, posters, textures,
+people) and random plate-shaped windows of those scenes, so the verifier learns "not a plate" beyond
+what one finder happened to see.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ class PlateCheckSampler:
     def __init__(self, plates: list[Record], scenes: list[np.ndarray], hard: dict[int, list[Box]],
                  size: int = 96, context: tuple[float, float] = (1.6, 2.6), positive_share: float = 0.5,
                  random_share: float = 0.15, jitter: float = 0.25,
-                 focus: dict[int, list[Box]] | None = None) -> None:
+                 focus: dict[int, list[Box]] | None = None, views: tuple[float, ...] = (1.0,)) -> None:
         self.size = size
         self.context = context
+        self.views = views
         self.jitter = jitter
         self.items = [(_read_rgb(r.image), r.plates) for r in plates if r.plates]
         self.scenes = scenes
@@ -70,10 +73,14 @@ class PlateCheckSampler:
 
     def _crop(self, img: np.ndarray, box: Box, rng: np.random.Generator) -> np.ndarray:
         x1, y1, x2, y2 = box
-        side = max(x2 - x1, y2 - y1, 2.0) * rng.uniform(*self.context)
-        scale = self.size / side
-        x0, y0 = ((x1 + x2) / 2 - side / 2) * scale, ((y1 + y2) / 2 - side / 2) * scale
-        crop = _warp(img, scale, x0, y0, self.size)
+        base = max(x2 - x1, y2 - y1, 2.0) * rng.uniform(*self.context)
+        squares = []
+        for k in self.views:
+            side = base * k
+            scale = self.size / side
+            x0, y0 = ((x1 + x2) / 2 - side / 2) * scale, ((y1 + y2) / 2 - side / 2) * scale
+            squares.append(_warp(img, scale, x0, y0, self.size))
+        crop = np.concatenate(squares, axis=0)
         return photometric(np.ascontiguousarray(seen_smaller(crop, rng, 0.25, (0.25, 0.6))), rng)
 
 

@@ -165,7 +165,11 @@ def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
     if focus:
         sources.append(f"focus: the {sum(map(len, focus.values()))} hard negatives {args.init} scored ≥ "
                        f"{FOCUS_SCORE}, half of the hard-negative draws")
-    return PlateCheckSampler(plates, scenes, hard, size=size, context=(lo, hi), focus=focus), sources
+    contexts = ROLE_DEFAULTS["plate-verifier"]["contexts"]
+    sources.append(f"views: contexts {', '.join(map(str, contexts))} × the box's long side (the first drawn "
+                   f"from {lo}–{hi}, the others in proportion)")
+    return PlateCheckSampler(plates, scenes, hard, size=size, context=(lo, hi), focus=focus,
+                             views=tuple(c / contexts[0] for c in contexts)), sources
 
 
 FOCUS_SCORE = 0.05
@@ -185,6 +189,20 @@ def _still_taken(verifier_dir: Path, scenes: list[np.ndarray], hard: dict) -> di
         if kept := [b for b, s in zip(boxes, scores, strict=True) if s >= FOCUS_SCORE]:
             out[i] = kept
     return out
+
+
+def widened(state: dict, model: torch.nn.Module) -> dict:
+    """``state`` fitted to ``model`` where a classifier gained views: the head's weights for the first
+    view are the old ones, the others start at zero, so the wider model starts where the old one was."""
+    target = model.state_dict()
+    for name, value in state.items():
+        want = target.get(name)
+        if want is not None and value.ndim == 2 and want.shape[0] == value.shape[0] \
+                and want.shape[1] > value.shape[1] and want.shape[1] % value.shape[1] == 0:
+            grown = torch.zeros_like(want)
+            grown[:, :value.shape[1]] = value
+            state[name] = grown
+    return state
 
 
 SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler,
@@ -243,13 +261,15 @@ def train(args: argparse.Namespace) -> Path:
         "mean": MEAN,
         "std": STD,
         **({"context": context} if (context := ROLE_DEFAULTS[args.role]["context"]) else {}),
+        **({"contexts": list(cs)} if (cs := ROLE_DEFAULTS[args.role].get("contexts")) else {}),
         **({"work_size": ws} if (ws := ROLE_DEFAULTS[args.role].get("work_size")) else {}),
     }
     model = build_model(cfg)
     if args.init:
         from safetensors.torch import load_file
 
-        model.load_state_dict(load_file(str(Path(args.init) / "model.safetensors")), strict=True)
+        model.load_state_dict(widened(load_file(str(Path(args.init) / "model.safetensors")), model),
+                              strict=True)
         previous = json.loads((Path(args.init) / "config.json").read_text(encoding="utf-8"))
         init = {"fine_tuned_from": str(args.init), "previous_training": previous.get("training")}
     else:

@@ -41,6 +41,41 @@ def test_scores_one_probability_per_proposal_and_keeps_those_over_its_threshold(
     assert accept.keep(rgb, []) == [] and accept.scores(rgb, []).shape == (0,)
 
 
+def test_each_proposal_is_seen_as_a_strip_of_its_views_narrow_above_wide(tmp_path):
+    verifier = _verifier(tmp_path, 20.0)
+    seen = []
+    verifier.engine.run_images = lambda images, mean, std: seen.append(images) or np.zeros((len(images), 1))
+    rgb = np.zeros((400, 400, 3), np.uint8)
+    rgb[190:210, 180:220] = 255  # a bright 40 × 20 "plate" in the middle
+    verifier.scores(rgb, [(180, 190, 220, 210), (0, 0, 20, 10)])
+    (strips,) = seen
+    assert strips.shape == (2, 128, 64, 3)  # two proposals, two 64² views each
+    narrow, wide = strips[0, :64].mean(axis=2), strips[0, 64:].mean(axis=2)
+    # context 2: the plate is half the crop's width; context 5: a fifth of it
+    assert (narrow[32] > 128).sum() == pytest.approx(32, abs=2)
+    assert (wide[32] > 128).sum() == pytest.approx(13, abs=2)
+
+
+def test_each_plate_finder_has_its_own_threshold(tmp_path):
+    verifier = _verifier(tmp_path, 0.0)  # every proposal scores 0.5
+    verifier.thresholds = {"unet": 0.7, "deeplabv3plus": 0.4}
+    rgb = np.full((120, 160, 3), 90, np.uint8)
+    assert verifier.keep(rgb, [_plate()], "unet") == []
+    assert len(verifier.keep(rgb, [_plate()], "deeplabv3plus")) == 1
+    assert len(verifier.keep(rgb, [_plate()], "another")) == 1  # ``threshold`` (0.5) for any other
+    assert verifier.threshold_for(None) == 0.5
+
+
+def test_a_one_view_verifier_still_serves(tmp_path):
+    cfg = {k: v for k, v in tiny_verifier_config().items() if k != "contexts"}
+    model = tiny_verifier(20.0)
+    one_view = type(model)(cfg["encoder"]).eval()
+    save_model_dir(one_view, cfg, tmp_path / "one")
+    verifier = PlateVerifier(make_engine(CPU, tmp_path / "one"), cfg)
+    assert verifier.contexts == [2.0]
+    assert verifier.scores(np.zeros((50, 80, 3), np.uint8), [(10, 10, 40, 20)]).shape == (1,)
+
+
 def test_the_pipeline_asks_the_verifier_before_shaping(tiny_models, tmp_path, monkeypatch):
     rgb = np.random.default_rng(0).integers(0, 255, (200, 260, 3), dtype=np.uint8)
     opts = Options(classes=("plates",))

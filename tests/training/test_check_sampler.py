@@ -5,7 +5,7 @@ import torch
 
 from service.inference.architectures import build_model
 from service.training.check_sampler import PlateCheckSampler, _random_box
-from service.training.train import LOSSES
+from service.training.train import LOSSES, widened
 from tests.training.test_samplers import _records
 
 
@@ -34,6 +34,16 @@ def test_plate_crops_show_the_plate_in_their_middle(tmp_path):
         assert grey[29:35, 18:46].mean() > grey[:16].mean() + 5, seed
 
 
+def test_with_views_a_crop_is_a_strip_of_the_same_centre_ever_wider(tmp_path):
+    plates, _ = _records(tmp_path)  # a bright plate at (100, 150)–(200, 175) on noise
+    sampler = PlateCheckSampler(plates, [], {}, size=64, jitter=0.0, context=(2.0, 2.0), views=(1.0, 2.5))
+    crop = sampler._crop(sampler.items[0][0], (100.0, 150.0, 200.0, 175.0), np.random.default_rng(0))
+    assert crop.shape == (128, 64, 3)
+    narrow, wide = crop[:64].astype(np.float32).mean(axis=2), crop[64:].astype(np.float32).mean(axis=2)
+    assert narrow[29:35, 18:46].mean() > narrow[:16].mean() + 5
+    assert wide[31:33, 26:38].mean() > wide[:16].mean() + 5  # the same plate, 2.5 × smaller
+
+
 def test_random_boxes_are_plate_shaped_and_inside_the_image():
     rng = np.random.default_rng(0)
     for _ in range(100):
@@ -51,3 +61,26 @@ def test_the_classifier_gives_one_logit_and_trains_on_its_loss():
     loss = LOSSES["classifier"](logits, target)
     loss.backward()
     assert loss.item() > 0 and model.head[1].weight.grad is not None
+
+
+def test_a_two_view_classifier_sees_each_view_with_the_same_encoder():
+    torch.manual_seed(0)
+    cfg = {"architecture": "classifier", "encoder": "mobilenet_v2", "contexts": [2.0, 5.0]}
+    model = build_model(cfg).eval()
+    narrow, wide = torch.rand(3, 3, 64, 64), torch.rand(3, 3, 64, 64)
+    with torch.no_grad():
+        logits = model(torch.cat([narrow, wide], dim=2))  # stacked top to bottom
+        features = [model.encoder(v)[-1].mean(dim=(2, 3)) for v in (narrow, wide)]
+        expected = model.head(torch.cat(features, dim=1))
+    assert logits.shape == (3, 1)
+    torch.testing.assert_close(logits, expected)
+
+
+def test_a_widened_one_view_model_answers_as_it_did():
+    torch.manual_seed(0)
+    one = build_model({"architecture": "classifier", "encoder": "mobilenet_v2"}).eval()
+    two = build_model({"architecture": "classifier", "encoder": "mobilenet_v2", "contexts": [2.0, 5.0]})
+    two.load_state_dict(widened(dict(one.state_dict()), two), strict=True)
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(two.eval()(torch.cat([x, torch.rand(2, 3, 64, 64)], dim=2)), one(x))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every evaluation behind docs/accuracy.md: both backends, Veil and the baselines, the plate-free and
-# face-free suites, the plate verifier's trade-off and the video scenes.
+# face-free suites, both verifiers' trade-offs and the video scenes.
 # Usage: [BACKENDS="unet deeplabv3plus"] scripts/evaluate_all.sh [DATA=../shared/data] [OUT=docs/eval]
 set -euo pipefail
 data=${1:-../shared/data}
@@ -26,6 +26,7 @@ for backend in ${BACKENDS:-unet deeplabv3plus}; do
   $veil evaluate-verifier --data "$data" --backend $backend --json "$out/negatives/verifier-$backend.json" > /dev/null
 done
 $veil evaluate-negatives --data "$data" --backend unet --classes faces --json "$out/negatives/faces-unet.json" > /dev/null
+$veil evaluate-verifier --data "$data" --class faces --json "$out/negatives/verifier-faces.json" > /dev/null
 .venv/bin/python -m service.evaluation.report "$out"
 # video, end to end (composed 720p scenes written as MP4 and redacted as a job would be), per profile
 for profile in fast balanced thorough; do

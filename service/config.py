@@ -47,6 +47,7 @@ class Ablation:
     face_finder: bool = True  # the second face proposal source (masked and small faces)
     face_finder_work_size: int | None = None  # its long side (none: the model's)
     plate_verifier: bool = True  # the crop classifier that plate proposals must pass
+    face_verifier: bool = True  # the crop classifier that the face finder's own proposals must pass
 
 
 class Settings(BaseSettings):
@@ -125,7 +126,7 @@ class Settings(BaseSettings):
         return load_models(self.models_dir, backends or self.backends,
                            resolve(self.device, self.engine, self.threads, a.int8),
                            self.face_work_size, self.plate_work_size, self.frame_batch, a.face_finder,
-                           a.face_finder_work_size, a.plate_verifier)
+                           a.face_finder_work_size, a.plate_verifier, a.face_verifier)
 
     def job_timeout(self) -> float:
         return self.job_timeout_seconds or self.max_video_seconds * 20 + 600

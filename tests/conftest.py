@@ -36,8 +36,8 @@ def tiny_config(role: str, arch: str) -> dict:
 
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory) -> Path:
-    """Every role × both backends and the face finder, untrained, saved like real model directories (ONNX
-    included)."""
+    """Every role × both backends, the face finder and both verifiers, untrained, saved like real model
+    directories (ONNX included)."""
     import torch
 
     torch.manual_seed(0)
@@ -53,19 +53,20 @@ def tiny_models_dir(tmp_path_factory) -> Path:
     torch.nn.init.constant_(head.bias, -20.0)
     save_model_dir(finder, cfg, root / "face-finder")
     save_model_dir(tiny_verifier(20.0), tiny_verifier_config(), root / "plate-verifier")
+    save_model_dir(tiny_verifier(20.0), tiny_verifier_config("face-verifier"), root / "face-verifier")
     (root / "face-detector").mkdir()  # CenterFace is small and real: the committed float file
     (root / "face-detector" / "centerface.onnx").symlink_to(MODELS / "face-detector" / "centerface.onnx")
     return root
 
 
-def tiny_verifier_config() -> dict:
-    return {"role": "plate-verifier", "architecture": "classifier", "encoder": "mobilenet_v2",
+def tiny_verifier_config(role: str = "plate-verifier") -> dict:
+    return {"role": role, "architecture": "classifier", "encoder": "mobilenet_v2",
             "threshold": 0.5,
             "mean": MEAN, "std": STD, "input_size": 64, "context": 2.0, "contexts": [2.0, 5.0]}
 
 
 def tiny_verifier(bias: float):
-    """An untrained plate verifier that accepts (bias > 0) or refuses (bias < 0) every proposal."""
+    """An untrained verifier that accepts (bias > 0) or refuses (bias < 0) every proposal."""
     import torch
 
     model = build_model(tiny_verifier_config()).eval()

@@ -69,15 +69,24 @@ def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float,
                    work_size: int | None = None
                    ) -> list[tuple[np.ndarray, np.ndarray, list[Detection | None] | None]]:
     """Per frame: face boxes + scores (N×5) from the detector, then the face finder's where it has one
-    the detector lacks; which of them the crop model must confirm (every one the finder added); and per
-    box the finder's shape of it, if any. ``work_size``: CenterFace's (None: the service's)."""
+    the detector lacks and the face verifier (if loaded) agrees; which of them the crop model must
+    confirm (every one the finder added); and per box the finder's shape of it, if any. ``work_size``:
+    CenterFace's (None: the service's)."""
     boxes = models.face_detector.detect_many(frames, threshold, work_size or models.face_work_size, edge_pad)
     finder = models.face_finder
     if finder is None:
         return [(b, np.zeros(len(b), bool), None) for b in boxes]
-    found = finder.proposals(frames, boxes, models.face_finder_work_size)
-    return [(rows, np.arange(len(rows)) >= len(known), hints)
-            for known, (rows, hints) in zip(boxes, found, strict=True)]
+    out = []
+    for rgb, known, (rows, hints) in zip(frames, boxes, finder.proposals(frames, boxes,
+                                                                        models.face_finder_work_size),
+                                         strict=True):
+        added = np.arange(len(rows)) >= len(known)
+        if models.face_verifier is not None and added.any():
+            keep = models.face_verifier.confirmed(rgb, rows, added)
+            rows, added = rows[keep], added[keep]
+            hints = [h for h, k in zip(hints, keep, strict=True) if k]
+        out.append((rows, added, hints))
+    return out
 
 
 def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER

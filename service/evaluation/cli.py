@@ -38,6 +38,8 @@ def add_ablation(p) -> None:
     """Flags that switch parts of the product off, to measure what each is worth."""
     p.add_argument("--no-plate-verifier", dest="plate_verifier", action="store_false",
                    help="plates: keep every proposal of the finder")
+    p.add_argument("--no-face-verifier", dest="face_verifier", action="store_false",
+                   help="faces: keep every face finder proposal the crop model confirms")
     p.add_argument("--no-int8", dest="int8", action="store_false", help="float models everywhere")
     p.add_argument("--no-face-finder", dest="face_finder", action="store_false",
                    help="faces: the face detector's proposals only")
@@ -48,7 +50,8 @@ def ablation(args: argparse.Namespace):
     from service.config import Ablation
 
     return Ablation(int8=args.int8, face_finder=args.face_finder,
-                    face_finder_work_size=args.face_finder_work_size, plate_verifier=args.plate_verifier)
+                    face_finder_work_size=args.face_finder_work_size, plate_verifier=args.plate_verifier,
+                    face_verifier=args.face_verifier)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -98,8 +101,10 @@ def _evaluate_negatives(args: argparse.Namespace) -> int:
 
 def add_evaluate_verifier(sub) -> None:
     p = sub.add_parser("evaluate-verifier",
-                       help="the plate verifier's threshold trade-off: held-out plates, plate-free scenes")
+                       help="a verifier's threshold trade-off: held-out plates (faces), scenes without them")
     p.add_argument("--data", type=Path, default=Path("../shared/data"))
+    p.add_argument("--class", dest="cls", choices=("plates", "faces"), default="plates",
+                   help="the plate verifier, or the face verifier (faces only the face finder proposes)")
     p.add_argument("--backend", default="unet")
     p.add_argument("--per-kind", type=int, default=15, help="rendered plate-free scenes per kind")
     p.add_argument("--plate-threshold", type=float, default=0.3, help="the finder's threshold")
@@ -109,8 +114,12 @@ def add_evaluate_verifier(sub) -> None:
 
 def _evaluate_verifier(args: argparse.Namespace) -> int:
     from service.config import Settings
+    from service.datasets import load_records, select
     from service.evaluation.verifier_threshold import (
         choice_scenes,
+        face_choice_scenes,
+        face_negative_scores,
+        face_scores,
         held_out_plates,
         negative_scores,
         plate_scores,
@@ -118,6 +127,14 @@ def _evaluate_verifier(args: argparse.Namespace) -> int:
     )
 
     models = Settings().load_models((args.backend,))
+    if args.cls == "faces":
+        records = [r for r in select(load_records(args.data / "faces_fmd_train"), "dev") if r.faces]
+        positives = face_scores(models, records)
+        negatives = face_negative_scores(models, face_choice_scenes(args.per_kind))
+        return _emit({"class": "faces", "faces_only_the_finder_proposes": len(positives),
+                      "faces_found": int(sum(s >= 0 for s in positives)), "negative_images": len(negatives),
+                      "served_threshold": models.face_verifier.threshold,
+                      "trade_off": trade_off(positives, negatives, "faces")}, args.json)
     positives = plate_scores(models, args.backend, held_out_plates(args.data), args.plate_threshold)
     negatives = negative_scores(models, args.backend, choice_scenes(args.data, args.per_kind),
                                 args.plate_threshold)

@@ -1,18 +1,26 @@
-"""Choosing the plate verifier's threshold: what each threshold keeps of true plates and of false ones.
+"""Choosing a verifier's threshold: what each threshold keeps of true objects and of false ones.
 
-Positives: the finder's proposals that overlap an annotated plate on held-out plate images (UC3M-LP's
-train hold-out, OpenALPR dev: never used to train the verifier). A plate is kept at threshold t when one
-of its proposals scores at least t. Negatives: the finder's proposals on plate-free scenes rendered
-with seeds neither training nor the negative suite use, and on Face-Mask-Detection dev. The threshold
-is chosen for recall first: the highest that keeps (almost) every held-out plate.
+Plates. Positives: the finder's proposals that overlap an annotated plate on held-out plate images
+(UC3M-LP's train hold-out, OpenALPR dev: never used to train the verifier). A plate is kept at threshold
+t when one of its proposals scores at least t. Negatives: the finder's proposals on plate-free scenes
+rendered with seeds neither training nor the negative suite use, and on Face-Mask-Detection dev.
+
+Faces. Positives: the labelled Face-Mask-Detection dev faces that only the face finder proposes (a face
+CenterFace finds is never asked). Negatives: the finder's own proposals on face-free scenes rendered
+with the same choice seeds (documents, posters, textures).
+
+The threshold is chosen for recall first: the highest that keeps (almost) every held-out object.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from service.core.options import Options
+from service.core.pipeline import CONFIRM_FACTOR, face_proposals
 from service.datasets import DEV_HOLDOUT_EVERY, Record, is_holdout, load_records, select
 from service.inference.registry import ModelSet
 from service.media.images import decode
@@ -59,6 +67,41 @@ def negative_scores(models: ModelSet, backend: str, images, threshold: float) ->
     return out
 
 
+def _finder_only(models: ModelSet, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(every face proposal, which of them the finder alone made, the verifier's score of those)."""
+    low = Options().face_threshold * CONFIRM_FACTOR
+    (rows, added, _), = face_proposals(replace(models, face_verifier=None), [rgb], low)
+    scores = models.face_verifier.scores(rgb, [tuple(float(v) for v in b[:4]) for b in rows[added]])
+    return rows, added, scores
+
+
+def face_scores(models: ModelSet, records: list[Record]) -> list[float]:
+    """Per labelled face that no CenterFace proposal overlaps: the best verifier score among the face
+    finder's proposals overlapping it (-1 where it proposed none)."""
+    out = []
+    for r in records:
+        rgb = decode(r.image.read_bytes(), 1 << 31).rgb
+        rows, added, scores = _finder_only(models, rgb)
+        for x1, y1, x2, y2 in r.faces:
+            box = np.float32([[x1, y1], [x2, y2]])
+            if any(_overlaps(tuple(b[:4]), box) for b in rows[~added]):
+                continue
+            hits = [s for b, s in zip(rows[added], scores, strict=True) if _overlaps(tuple(b[:4]), box)]
+            out.append(float(max(hits)) if hits else -1.0)
+    return out
+
+
+def face_negative_scores(models: ModelSet, images) -> list[list[float]]:
+    """Per face-free image: the verifier score of every face the finder alone proposes on it."""
+    return [_finder_only(models, rgb)[2].tolist() for rgb in images]
+
+
+def face_choice_scenes(per_kind: int):
+    for kind in KINDS:
+        for i in range(per_kind):
+            yield render(kind, CHOICE_SEED + i)
+
+
 def choice_scenes(data: Path, per_kind: int):
     for kind in KINDS:
         for i in range(per_kind):
@@ -67,15 +110,15 @@ def choice_scenes(data: Path, per_kind: int):
         yield decode(r.image.read_bytes(), 1 << 31).rgb
 
 
-def trade_off(positives: list[float], negatives: list[list[float]]) -> list[dict]:
-    """Per threshold: share of found plates kept, share of plate-free images left with a proposal."""
+def trade_off(positives: list[float], negatives: list[list[float]], noun: str = "plates") -> list[dict]:
+    """Per threshold: share of found objects kept, share of object-free images left with a proposal."""
     found = [s for s in positives if s >= 0]
     rows = []
     for t in THRESHOLDS:
         rows.append({"threshold": t,
-                     "plates_kept": round(float(np.mean([s >= t for s in found])), 4) if found else None,
-                     "plates_lost": int(sum(s < t for s in found)),
-                     "negative_images_with_a_plate": round(float(np.mean([any(s >= t for s in n)
-                                                                          for n in negatives])), 4),
+                     f"{noun}_kept": round(float(np.mean([s >= t for s in found])), 4) if found else None,
+                     f"{noun}_lost": int(sum(s < t for s in found)),
+                     f"negative_images_with_a_{noun[:-1]}": round(float(np.mean([any(s >= t for s in n)
+                                                                                for n in negatives])), 4),
                      "negative_proposals_kept": int(sum(s >= t for n in negatives for s in n))})
     return rows

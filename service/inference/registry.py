@@ -1,4 +1,4 @@
-"""The loaded model set: the face detector, face finder and plate verifier plus, per backend, a face
+"""The loaded model set: the face detector, face finder, face and plate verifiers plus, per backend, a face
 refiner, a plate finder and shaper.
 
 Backends are looked up by name (``models/<role>-<backend>/``); nothing branches on the architecture.
@@ -12,6 +12,7 @@ from pathlib import Path
 from service.errors import ConfigurationError, InvalidOptionsError
 from service.inference.devices import Compute
 from service.inference.engines import make_engine
+from service.inference.face_check import FaceVerifier
 from service.inference.face_detector import CenterFace
 from service.inference.model_files import FACE_DETECTOR, FACE_DETECTOR_INT8, read_config
 from service.inference.plate_check import PlateVerifier
@@ -40,6 +41,7 @@ class ModelSet:
     face_finder_work_size: int | None = None  # None: the finder's own ``work_size``
     frame_batch: int = 1  # video frames detected per model run (batches feed a GPU)
     plate_verifier: PlateVerifier | None = None  # second opinion on plate proposals (models/plate-verifier)
+    face_verifier: FaceVerifier | None = None  # second opinion on the face finder's own proposals
 
     def precisions(self) -> dict[str, str]:
         """Model → what it computes in here (int8, fp32, fp16): int8 only where exact on this CPU."""
@@ -48,6 +50,8 @@ class ModelSet:
             out[FACE_FINDER] = self.face_finder.engine.precision
         if self.plate_verifier is not None:
             out[PLATE_VERIFIER] = self.plate_verifier.engine.precision
+        if self.face_verifier is not None:
+            out[FACE_VERIFIER] = self.face_verifier.engine.precision
         for name, backend in self.backends.items():
             for field_name, (role, _) in ROLES.items():
                 out[f"{role}-{name}"] = getattr(backend, field_name).engine.precision
@@ -66,6 +70,7 @@ ROLES = {"faces": ("faces", FaceRefiner), "plates": ("plates", PlateFinder),
 
 FACE_FINDER = "face-finder"
 PLATE_VERIFIER = "plate-verifier"
+FACE_VERIFIER = "face-verifier"
 
 
 def load_role(model_dir: Path, role: str, cls, compute: Compute):
@@ -83,9 +88,10 @@ def load_backend(models_dir: Path, name: str, compute: Compute) -> Backend:
 def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, compute: Compute | None = None,
                 face_work_size: int = 960, plate_work_size: int | None = None,
                 frame_batch: int | None = None, face_finder: bool = True,
-                face_finder_work_size: int | None = None, plate_verifier: bool = True) -> ModelSet:
-    """Load every requested backend (and the face finder and plate verifier unless turned off) or fail:
-    a missing model is a start-up error, never a silent skip."""
+                face_finder_work_size: int | None = None, plate_verifier: bool = True,
+                face_verifier: bool = True) -> ModelSet:
+    """Load every requested backend (and the face finder, its verifier and the plate verifier unless
+    turned off) or fail: a missing model is a start-up error, never a silent skip."""
     models_dir = Path(models_dir)
     compute = compute or Compute("cpu", "onnx")
     return ModelSet(
@@ -100,4 +106,6 @@ def load_models(models_dir: Path, backends: tuple[str, ...] = BACKENDS, compute:
         face_finder_work_size=face_finder_work_size,
         plate_verifier=load_role(models_dir / PLATE_VERIFIER, PLATE_VERIFIER, PlateVerifier, compute)
         if plate_verifier else None,
+        face_verifier=load_role(models_dir / FACE_VERIFIER, FACE_VERIFIER, FaceVerifier, compute)
+        if face_finder and face_verifier else None,
     )

@@ -24,6 +24,10 @@ ROLE_DEFAULTS = {
     "plate-verifier": {"size": 96, "batch": 32, "context": 2.0, "contexts": (2.0, 5.0),
                        "context_range": (1.6, 2.6),
                     "architecture": "classifier", "rendered_per_kind": 60},
+    # face verifier: the same crops around a face proposal the crop model is unsure of → face or not
+    "face-verifier": {"size": 96, "batch": 32, "context": 2.0, "contexts": (2.0, 5.0),
+                      "context_range": (1.6, 2.6), "architecture": "classifier", "rendered_per_kind": 40,
+                      "street_scenes": 400, "people_scenes": 600, "random_share": 0.3},
     "face-finder": {"size": 256, "batch": 8, "context": None, "widths": (8, 160), "work_size": 512},
 }
 
@@ -50,7 +54,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="model directory to fine-tune from (same architecture, any role)")
     p.add_argument("--hard-negatives", default="",
                    help="plates, plate-shapes: plate finder whose false positives on plate-free scenes "
-                        "are mined (plate-verifier: comma-separated finders)")
+                        "are mined (plate-verifier: comma-separated finders; face-verifier: the face finder)")
     p.add_argument("--negatives", type=float, default=0.0,
                    help="faces, plate-shapes: share of crops on detector false positives (empty target)")
     p.add_argument("--rendered", type=int, default=0,

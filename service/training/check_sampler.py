@@ -1,14 +1,16 @@
-"""Training crops for the plate verifier: a square crop around a plate proposal, labelled plate or not.
+"""Training crops for a verifier: a square crop around a proposal, labelled object (plate, face) or not.
 
-Positives are annotated plates, each box jittered as the finder would propose it (a fragment, a box
+Positives are annotated objects, each box jittered as a finder would propose it (a fragment, a box
 bleeding into the car) and cropped at ``context`` × its long side; with several ``views`` (multiples of
 that context), the wider crops of the same centre are stacked below it, as the served verifier sees them.
-Negatives are where plate finders fired on plate-free scenes (documents, screens, posters, textures,
-people) and random plate-shaped windows of those scenes, so the verifier learns "not a plate" beyond
-what one finder happened to see.
+Negatives are where finders fired on scenes free of the class (documents, screens, posters, textures,
+people or streets) and random object-shaped windows of those scenes, so the verifier learns "not a
+plate" or "not a face" beyond what one finder happened to see.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -19,16 +21,33 @@ from service.training.samplers import Sample, _read_rgb, _warp, seen_smaller
 Box = tuple[float, float, float, float]
 
 
-class PlateCheckSampler:
-    def __init__(self, plates: list[Record], scenes: list[np.ndarray], hard: dict[int, list[Box]],
+def plate_boxes(record: Record) -> list[Box]:
+    """A record's plates as boxes around their quadrilaterals."""
+    return [(*(float(v) for v in q.min(axis=0)), *(float(v) for v in q.max(axis=0))) for q in record.plates]
+
+
+def face_boxes(record: Record) -> list[Box]:
+    return [tuple(float(v) for v in b) for b in record.faces]
+
+
+class CropCheckSampler:
+    """``objects`` gives a record's positive boxes; ``window`` draws a random negative box in a scene of a
+    shape; ``avoid`` (scene index → boxes) keeps random windows off objects nobody may call negative."""
+
+    def __init__(self, records: list[Record], scenes: list[np.ndarray], hard: dict[int, list[Box]],
                  size: int = 96, context: tuple[float, float] = (1.6, 2.6), positive_share: float = 0.5,
                  random_share: float = 0.15, jitter: float = 0.25,
-                 focus: dict[int, list[Box]] | None = None, views: tuple[float, ...] = (1.0,)) -> None:
+                 focus: dict[int, list[Box]] | None = None, views: tuple[float, ...] = (1.0,),
+                 objects: Callable[[Record], list[Box]] = plate_boxes,
+                 window: Callable[[tuple[int, int], np.random.Generator], Box] | None = None,
+                 avoid: dict[int, list[Box]] | None = None) -> None:
         self.size = size
         self.context = context
         self.views = views
         self.jitter = jitter
-        self.items = [(_read_rgb(r.image), r.plates) for r in plates if r.plates]
+        self.items = [(_read_rgb(r.image), boxes) for r in records if (boxes := objects(r))]
+        self.window = window or _random_box
+        self.avoid = avoid or {}
         self.scenes = scenes
         self.hard = [(i, b) for i, boxes in hard.items() for b in boxes]
         # the hard negatives an earlier verifier still took for plates: half of the hard draws
@@ -39,14 +58,13 @@ class PlateCheckSampler:
     def draw(self, rng: np.random.Generator) -> Sample:
         r = rng.random()
         if r < self.positive_share or not (self.hard or self.random_share):
-            img, plates = self.items[rng.integers(len(self.items))]
-            quad = plates[rng.integers(len(plates))]
-            (x1, y1), (x2, y2) = quad.min(axis=0), quad.max(axis=0)
-            box = self._jittered((float(x1), float(y1), float(x2), float(y2)), rng)
+            img, boxes = self.items[rng.integers(len(self.items))]
+            box = self._jittered(boxes[rng.integers(len(boxes))], rng)
             label = 1
         elif r < self.positive_share + self.random_share or not self.hard:
-            img = self.scenes[rng.integers(len(self.scenes))]
-            box = _random_box(img.shape[:2], rng)
+            i = int(rng.integers(len(self.scenes)))
+            img = self.scenes[i]
+            box = self._free_window(i, rng)
             label = 0
         else:
             pool = self.focus if self.focus and rng.random() < 0.5 else self.hard
@@ -56,6 +74,15 @@ class PlateCheckSampler:
             label = 0
         crop = self._crop(img, box, rng)
         return Sample(crop, np.full((1, 1), label, np.uint8))
+
+    def _free_window(self, i: int, rng: np.random.Generator) -> Box:
+        """A random window of scene ``i`` that overlaps none of its ``avoid`` boxes (a few tries)."""
+        box = self.window(self.scenes[i].shape[:2], rng)
+        for _ in range(8):
+            if not any(_overlaps(box, a) for a in self.avoid.get(i, ())):
+                break
+            box = self.window(self.scenes[i].shape[:2], rng)
+        return box
 
     def _jittered(self, box: Box, rng: np.random.Generator, jitter: float | None = None) -> Box:
         j = self.jitter if jitter is None else jitter
@@ -82,6 +109,19 @@ class PlateCheckSampler:
             squares.append(_warp(img, scale, x0, y0, self.size))
         crop = np.concatenate(squares, axis=0)
         return photometric(np.ascontiguousarray(seen_smaller(crop, rng, 0.25, (0.25, 0.6))), rng)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def face_window(shape: tuple[int, int], rng: np.random.Generator) -> Box:
+    """A face-shaped box (height 0.8–1.5 × width, 6–200 px wide) anywhere in an image of ``shape``."""
+    h, w = shape
+    bw = min(float(np.exp(rng.uniform(np.log(6), np.log(200)))), w * 0.9)
+    bh = max(3.0, min(bw * rng.uniform(0.8, 1.5), h * 0.9))
+    x1, y1 = rng.uniform(0, max(1.0, w - bw)), rng.uniform(0, max(1.0, h - bh))
+    return x1, y1, x1 + bw, y1 + bh
 
 
 def _random_box(shape: tuple[int, int], rng: np.random.Generator) -> Box:

@@ -15,7 +15,7 @@ from service.datasets import Record
 from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.model_files import read_config
-from service.inference.segmenters import PlateFinder
+from service.inference.segmenters import FaceFinder, PlateFinder
 
 
 def _finder(model_dir: Path, threads: int) -> PlateFinder:
@@ -49,3 +49,36 @@ def mine_images(model_dir: Path, images: list[np.ndarray], threshold: float = 0.
         if hits := finder.find(rgb, threshold):
             found[i] = [d.box for d in hits]
     return found
+
+
+def mine_face_images(model_dir: Path, images: list[np.ndarray], threshold: float = 0.3, threads: int = 1
+                     ) -> dict[int, list[tuple[int, int, int, int]]]:
+    """Index of each face-free image → boxes of the face finder's parts on it (at its working size)."""
+    engine = make_engine(Compute("cpu", "onnx", threads), Path(model_dir))
+    finder = FaceFinder(engine, read_config(Path(model_dir)))
+    found = {}
+    for i, rgb in enumerate(images):
+        if hits := finder.find(rgb, threshold):
+            found[i] = [d.box for d in hits]
+    return found
+
+
+NOT_A_FACE_BELOW = 0.3
+"""A mined face-finder part overlapping a CenterFace face scoring at least this may be a real face."""
+
+
+def not_faces(found: dict[int, list[tuple[int, int, int, int]]], images: list[np.ndarray], threads: int = 1
+              ) -> dict[int, list[tuple[int, int, int, int]]]:
+    """``found`` without the boxes that overlap a face the float CenterFace sees (≥ ``NOT_A_FACE_BELOW``)."""
+    from service.inference.face_detector import CenterFace
+    from service.inference.model_files import DEFAULT_MODELS_DIR, FACE_DETECTOR
+
+    detector = CenterFace(DEFAULT_MODELS_DIR / FACE_DETECTOR, Compute("cpu", "onnx", threads))
+    out = {}
+    for i, boxes in found.items():
+        faces = detector.detect(images[i], NOT_A_FACE_BELOW, 960)
+        kept = [b for b in boxes if not any(b[0] < f[2] and f[0] < b[2] and b[1] < f[3] and f[1] < b[3]
+                                            for f in faces)]
+        if kept:
+            out[i] = kept
+    return out

@@ -126,7 +126,7 @@ def _face_finder_sampler(args: argparse.Namespace, data: Path, size: int):
 def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
     from service.datasets import DEV_HOLDOUT_EVERY, is_holdout
     from service.negatives import KINDS, render
-    from service.training.check_sampler import PlateCheckSampler
+    from service.training.check_sampler import CropCheckSampler
     from service.training.mining import mine_images
 
     # UC3M-LP has no dev split: one train image in five (by name hash) is held back to choose the threshold
@@ -168,8 +168,58 @@ def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
     contexts = ROLE_DEFAULTS["plate-verifier"]["contexts"]
     sources.append(f"views: contexts {', '.join(map(str, contexts))} × the box's long side (the first drawn "
                    f"from {lo}–{hi}, the others in proportion)")
-    return PlateCheckSampler(plates, scenes, hard, size=size, context=(lo, hi), focus=focus,
-                             views=tuple(c / contexts[0] for c in contexts)), sources
+    return CropCheckSampler(plates, scenes, hard, size=size, context=(lo, hi), focus=focus,
+                            views=tuple(c / contexts[0] for c in contexts)), sources
+
+
+def _face_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
+    """Faces (FMD boxes, FASSEG portraits) against where the face finder fires on rendered documents and
+    on street scenes (away from any face CenterFace sees there), and random face-shaped windows of
+    documents, streets and people scenes away from their faces."""
+    from service.negatives import KINDS, render
+    from service.training.check_sampler import CropCheckSampler, face_boxes, face_window
+    from service.training.mining import NOT_A_FACE_BELOW, mine_face_images, not_faces
+
+    defaults = ROLE_DEFAULTS["face-verifier"]
+    fmd = select(load_records(data / "faces_fmd_train"), "train")
+    faces = fmd + select(load_records(data / "faces_fasseg"), "train")
+    per_kind = defaults["rendered_per_kind"]
+    kinds = [k for k in KINDS if k not in HELD_OUT_KINDS]
+    scenes = [render(k, seed) for k in kinds for seed in range(per_kind)]
+    streets = select(load_records(data / "plates_uc3m_lp_320"), "train")[:defaults["street_scenes"]] + \
+        select(load_records(data / "plates_openalpr"), "train")
+    scenes += [_read_rgb(r.image) for r in streets]
+    hard: dict = {}
+    if args.hard_negatives:
+        # street scenes hold drivers and passers-by nobody labelled: CenterFace's faces are no negatives
+        hard = not_faces(mine_face_images(Path(args.hard_negatives), scenes, threshold=0.3,
+                                          threads=args.threads), scenes, args.threads)
+    people = fmd[:defaults["people_scenes"]]
+    avoid = {len(scenes) + i: [_widened(b, 1.5) for b in r.faces] for i, r in enumerate(people)}
+    scenes += [_read_rgb(r.image) for r in people]
+    lo, hi = defaults["context_range"]
+    contexts = defaults["contexts"]
+    sources = [
+        "faces_fmd_train:train(hash), faces_fasseg:train (positives: jittered face boxes, context "
+        f"{lo}–{hi})",
+        f"rendered face-free scenes: {per_kind} each of {', '.join(kinds)} (seeds 0–{per_kind - 1}; "
+        f"{', '.join(HELD_OUT_KINDS)} held out)",
+        f"street scenes: the first {defaults['street_scenes']} of plates_uc3m_lp_320:train, "
+        "plates_openalpr:train(hash)",
+        f"hard negatives: {sum(map(len, hard.values()))} face finder ({args.hard_negatives}) parts ≥ 0.3 on "
+        f"{len(hard)} rendered and street scenes, none overlapping a CenterFace face ≥ {NOT_A_FACE_BELOW}",
+        f"random face-shaped windows (p={defaults['random_share']}) of those scenes and of {len(people)} "
+        "faces_fmd_train:train scenes away from their labelled faces",
+        f"views: contexts {', '.join(map(str, contexts))} × the box's long side"]
+    return CropCheckSampler(faces, scenes, hard, size=size, context=(lo, hi), jitter=0.2,
+                            random_share=defaults["random_share"], objects=face_boxes, window=face_window,
+                            avoid=avoid, views=tuple(c / contexts[0] for c in contexts)), sources
+
+
+def _widened(box: list[float], k: float) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = box
+    dx, dy = (x2 - x1) * (k - 1) / 2, (y2 - y1) * (k - 1) / 2
+    return x1 - dx, y1 - dy, x2 + dx, y2 + dy
 
 
 FOCUS_SCORE = 0.05
@@ -206,7 +256,8 @@ def widened(state: dict, model: torch.nn.Module) -> dict:
 
 
 SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler,
-            "face-finder": _face_finder_sampler, "plate-verifier": _plate_verifier_sampler}
+            "face-finder": _face_finder_sampler, "plate-verifier": _plate_verifier_sampler,
+            "face-verifier": _face_verifier_sampler}
 
 
 def to_tensor(batch: list[np.ndarray], device: str = "cpu") -> torch.Tensor:

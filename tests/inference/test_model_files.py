@@ -49,7 +49,7 @@ def test_the_face_finder_is_required_unless_turned_off(tmp_path, tiny_models_dir
 
     from service.inference.registry import load_models
 
-    for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "plate-verifier"):
+    for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "plate-verifier", "face-verifier"):
         shutil.copytree(tiny_models_dir / name, tmp_path / name)
     with pytest.raises(ConfigurationError, match="face detector missing"):  # CenterFace is required too
         load_models(tmp_path, ("unet",), CPU_ONNX, face_finder=False)

@@ -88,7 +88,8 @@ def test_the_pipeline_asks_the_verifier_before_shaping(tiny_models, tmp_path, mo
 
 
 def test_the_plate_verifier_is_required_unless_turned_off(tmp_path, tiny_models_dir):
-    for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "face-finder", "face-detector"):
+    for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "face-finder", "face-verifier",
+                 "face-detector"):
         shutil.copytree(tiny_models_dir / name, tmp_path / name)
     with pytest.raises(ConfigurationError, match="plate-verifier"):
         load_models(tmp_path, ("unet",), CPU)

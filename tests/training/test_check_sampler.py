@@ -1,18 +1,19 @@
-"""Training crops for the plate verifier: plates labelled 1, finder mistakes and random windows 0."""
+"""Training crops for the verifiers: objects labelled 1, finder mistakes and random windows 0."""
 
 import numpy as np
 import torch
 
+from service.datasets import Record
 from service.inference.architectures import build_model
-from service.training.check_sampler import PlateCheckSampler, _random_box
+from service.training.check_sampler import CropCheckSampler, _random_box, face_boxes, face_window
 from service.training.train import LOSSES, widened
-from tests.training.test_samplers import _records
+from tests.training.test_samplers import _records, _scene
 
 
 def test_crops_are_labelled_by_where_they_come_from(tmp_path):
     plates, _ = _records(tmp_path)
     scene = np.full((240, 320, 3), 250, np.uint8)
-    sampler = PlateCheckSampler(plates, [scene], {0: [(20.0, 20.0, 80.0, 40.0)]}, size=48)
+    sampler = CropCheckSampler(plates, [scene], {0: [(20.0, 20.0, 80.0, 40.0)]}, size=48)
     rng = np.random.default_rng(0)
     labels = []
     for _ in range(200):
@@ -20,13 +21,13 @@ def test_crops_are_labelled_by_where_they_come_from(tmp_path):
         assert s.image.shape == (48, 48, 3) and s.image.dtype == np.uint8 and s.mask.shape == (1, 1)
         labels.append(int(s.mask[0, 0]))
     assert 0.4 < np.mean(labels) < 0.6  # half plates, half negatives
-    only_plates = PlateCheckSampler(plates, [], {}, size=48)
+    only_plates = CropCheckSampler(plates, [], {}, size=48)
     assert all(only_plates.draw(rng).mask[0, 0] == 1 for _ in range(20))
 
 
 def test_plate_crops_show_the_plate_in_their_middle(tmp_path):
     plates, _ = _records(tmp_path)  # a bright plate at (100, 150)–(200, 175) on noise
-    sampler = PlateCheckSampler(plates, [], {}, size=64, jitter=0.0, context=(2.0, 2.0))
+    sampler = CropCheckSampler(plates, [], {}, size=64, jitter=0.0, context=(2.0, 2.0))
     for seed in range(10):
         crop = sampler._crop(sampler.items[0][0], (100.0, 150.0, 200.0, 175.0), np.random.default_rng(seed))
         grey = crop.astype(np.float32).mean(axis=2)
@@ -36,7 +37,7 @@ def test_plate_crops_show_the_plate_in_their_middle(tmp_path):
 
 def test_with_views_a_crop_is_a_strip_of_the_same_centre_ever_wider(tmp_path):
     plates, _ = _records(tmp_path)  # a bright plate at (100, 150)–(200, 175) on noise
-    sampler = PlateCheckSampler(plates, [], {}, size=64, jitter=0.0, context=(2.0, 2.0), views=(1.0, 2.5))
+    sampler = CropCheckSampler(plates, [], {}, size=64, jitter=0.0, context=(2.0, 2.0), views=(1.0, 2.5))
     crop = sampler._crop(sampler.items[0][0], (100.0, 150.0, 200.0, 175.0), np.random.default_rng(0))
     assert crop.shape == (128, 64, 3)
     narrow, wide = crop[:64].astype(np.float32).mean(axis=2), crop[64:].astype(np.float32).mean(axis=2)
@@ -50,6 +51,26 @@ def test_random_boxes_are_plate_shaped_and_inside_the_image():
         x1, y1, x2, y2 = _random_box((240, 320), rng)
         assert 0 <= x1 < x2 <= 320 + 1e-6 and 0 <= y1 < y2 <= 240 + 1e-6
         assert (x2 - x1) >= (y2 - y1)
+
+
+def test_face_windows_are_face_shaped_and_random_windows_keep_off_the_faces_to_avoid(tmp_path):
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        x1, y1, x2, y2 = face_window((240, 320), rng)
+        assert 0 <= x1 < x2 <= 320 + 1e-6 and 0 <= y1 < y2 <= 240 + 1e-6
+        assert 0.79 <= (y2 - y1) / (x2 - x1) <= 1.51 or y2 - y1 == 3.0
+    face = (100, 60, 160, 130)
+    faces = [Record(_scene(tmp_path / "f.png", face), 320, 240, faces=[list(face)])]
+    scene = np.zeros((240, 320, 3), np.uint8)
+    sampler = CropCheckSampler(faces, [scene], {}, objects=face_boxes, window=face_window, avoid={0: [face]})
+    assert sampler.items and all(len(boxes) for _, boxes in sampler.items)
+    hits = sum(_inside_any(sampler._free_window(0, rng), face) for _ in range(300))
+    free = CropCheckSampler(faces, [scene], {}, objects=face_boxes, window=face_window)
+    assert hits < sum(_inside_any(free._free_window(0, rng), face) for _ in range(300)) / 4
+
+
+def _inside_any(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def test_the_classifier_gives_one_logit_and_trains_on_its_loss():

@@ -49,7 +49,8 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
     if "faces" in opts.classes:
         low = opts.face_threshold * (CONFIRM_FACTOR if confirm else 1.0)
         with timer.stage("detect"):
-            proposals = face_proposals(models, frames, low, edge_pad, opts.face_work_size)
+            proposals = face_proposals(models, frames, low, edge_pad, opts.face_work_size,
+                                       unsure_below=opts.face_threshold if confirm else 0.0)
         with timer.stage("segment"):
             for out, rgb, (boxes, unsure, hints) in zip(found, frames, proposals, strict=True):
                 out += backend.faces.refine(rgb, boxes, confirm_below=opts.face_threshold, unsure=unsure,
@@ -66,12 +67,13 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
 
 
 def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float, edge_pad: float = 0.0,
-                   work_size: int | None = None
+                   work_size: int | None = None, unsure_below: float = 0.0
                    ) -> list[tuple[np.ndarray, np.ndarray, list[Detection | None] | None]]:
     """Per frame: face boxes + scores (N×5) from the detector, then the face finder's where it has one
-    the detector lacks and the face verifier (if loaded) agrees; which of them the crop model must
-    confirm (every one the finder added); and per box the finder's shape of it, if any. ``work_size``:
-    CenterFace's (None: the service's)."""
+    the detector lacks; which of them the crop model must confirm (every one the finder added); and per
+    box the finder's shape of it, if any. The unsure proposals (the finder's, and the detector's under
+    ``unsure_below``) are kept only where the face verifier, if loaded, takes them for faces.
+    ``work_size``: CenterFace's (None: the service's)."""
     boxes = models.face_detector.detect_many(frames, threshold, work_size or models.face_work_size, edge_pad)
     finder = models.face_finder
     if finder is None:
@@ -81,8 +83,9 @@ def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float,
                                                                         models.face_finder_work_size),
                                          strict=True):
         added = np.arange(len(rows)) >= len(known)
-        if models.face_verifier is not None and added.any():
-            keep = models.face_verifier.confirmed(rgb, rows, added)
+        unsure = added | (rows[:, 4] < unsure_below)
+        if models.face_verifier is not None and unsure.any():
+            keep = models.face_verifier.confirmed(rgb, rows, unsure)
             rows, added = rows[keep], added[keep]
             hints = [h for h, k in zip(hints, keep, strict=True) if k]
         out.append((rows, added, hints))

@@ -104,7 +104,7 @@ def add_evaluate_verifier(sub) -> None:
                        help="a verifier's threshold trade-off: held-out plates (faces), scenes without them")
     p.add_argument("--data", type=Path, default=Path("../shared/data"))
     p.add_argument("--class", dest="cls", choices=("plates", "faces"), default="plates",
-                   help="the plate verifier, or the face verifier (faces only the face finder proposes)")
+                   help="the plate verifier, or the face verifier (faces only unsure proposals cover)")
     p.add_argument("--backend", default="unet")
     p.add_argument("--per-kind", type=int, default=15, help="rendered plate-free scenes per kind")
     p.add_argument("--plate-threshold", type=float, default=0.3, help="the finder's threshold")
@@ -131,7 +131,7 @@ def _evaluate_verifier(args: argparse.Namespace) -> int:
         records = [r for r in select(load_records(args.data / "faces_fmd_train"), "dev") if r.faces]
         positives = face_scores(models, records)
         negatives = face_negative_scores(models, face_choice_scenes(args.per_kind))
-        return _emit({"class": "faces", "faces_only_the_finder_proposes": len(positives),
+        return _emit({"class": "faces", "faces_only_unsure_proposals_cover": len(positives),
                       "faces_found": int(sum(s >= 0 for s in positives)), "negative_images": len(negatives),
                       "served_threshold": models.face_verifier.threshold,
                       "trade_off": trade_off(positives, negatives, "faces")}, args.json)

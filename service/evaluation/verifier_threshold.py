@@ -5,9 +5,10 @@ Plates. Positives: the finder's proposals that overlap an annotated plate on hel
 t when one of its proposals scores at least t. Negatives: the finder's proposals on plate-free scenes
 rendered with seeds neither training nor the negative suite use, and on Face-Mask-Detection dev.
 
-Faces. Positives: the labelled Face-Mask-Detection dev faces that only the face finder proposes (a face
-CenterFace finds is never asked). Negatives: the finder's own proposals on face-free scenes rendered
-with the same choice seeds (documents, posters, textures).
+Faces. Positives: the labelled Face-Mask-Detection dev faces that only unsure proposals cover (the face
+finder's own, CenterFace's under the face threshold); a face CenterFace is sure of is never asked.
+Negatives: the unsure proposals on face-free scenes rendered with the same choice seeds (documents,
+posters, textures).
 
 The threshold is chosen for recall first: the highest that keeps (almost) every held-out object.
 """
@@ -67,33 +68,34 @@ def negative_scores(models: ModelSet, backend: str, images, threshold: float) ->
     return out
 
 
-def _finder_only(models: ModelSet, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(every face proposal, which of them the finder alone made, the verifier's score of those)."""
-    low = Options().face_threshold * CONFIRM_FACTOR
-    (rows, added, _), = face_proposals(replace(models, face_verifier=None), [rgb], low)
-    scores = models.face_verifier.scores(rgb, [tuple(float(v) for v in b[:4]) for b in rows[added]])
-    return rows, added, scores
+def _unsure(models: ModelSet, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(every face proposal, which of them are unsure, the verifier's score of those)."""
+    sure_from = Options().face_threshold
+    (rows, added, _), = face_proposals(replace(models, face_verifier=None), [rgb], sure_from * CONFIRM_FACTOR)
+    unsure = added | (rows[:, 4] < sure_from)
+    scores = models.face_verifier.scores(rgb, [tuple(float(v) for v in b[:4]) for b in rows[unsure]])
+    return rows, unsure, scores
 
 
 def face_scores(models: ModelSet, records: list[Record]) -> list[float]:
-    """Per labelled face that no CenterFace proposal overlaps: the best verifier score among the face
-    finder's proposals overlapping it (-1 where it proposed none)."""
+    """Per labelled face that no sure CenterFace proposal overlaps: the best verifier score among the
+    unsure proposals overlapping it (-1 where there is none)."""
     out = []
     for r in records:
         rgb = decode(r.image.read_bytes(), 1 << 31).rgb
-        rows, added, scores = _finder_only(models, rgb)
+        rows, unsure, scores = _unsure(models, rgb)
         for x1, y1, x2, y2 in r.faces:
             box = np.float32([[x1, y1], [x2, y2]])
-            if any(_overlaps(tuple(b[:4]), box) for b in rows[~added]):
+            if any(_overlaps(tuple(b[:4]), box) for b in rows[~unsure]):
                 continue
-            hits = [s for b, s in zip(rows[added], scores, strict=True) if _overlaps(tuple(b[:4]), box)]
+            hits = [s for b, s in zip(rows[unsure], scores, strict=True) if _overlaps(tuple(b[:4]), box)]
             out.append(float(max(hits)) if hits else -1.0)
     return out
 
 
 def face_negative_scores(models: ModelSet, images) -> list[list[float]]:
-    """Per face-free image: the verifier score of every face the finder alone proposes on it."""
-    return [_finder_only(models, rgb)[2].tolist() for rgb in images]
+    """Per face-free image: the verifier score of every unsure face proposal on it."""
+    return [_unsure(models, rgb)[2].tolist() for rgb in images]
 
 
 def face_choice_scenes(per_kind: int):

@@ -31,3 +31,9 @@ def test_only_faces_the_finder_alone_proposes_are_scored(tiny_models, tmp_path, 
     assert len(scores) == 2 and scores[1] == -1.0  # the CenterFace face is never asked about
     assert scores[0] > 0.99  # the tiny verifier accepts everything
     assert vt.face_negative_scores(tiny_models, [cv2.imread(str(path))]) == [[scores[0]]]
+    low = np.float32([[8, 8, 32, 32, 0.2], [58, 12, 82, 32, 0.95]])  # CenterFace unsure of the first
+    monkeypatch.setattr(tiny_models.face_detector, "detect_many",
+                        lambda frames, *a: [low[:1] for _ in frames])
+    monkeypatch.setattr(tiny_models.face_finder, "proposals",
+                        lambda frames, boxes, *a: [(low, [None, None]) for _ in frames])
+    assert len(vt.face_scores(tiny_models, [record])) == 3  # now the first face is asked about too

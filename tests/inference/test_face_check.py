@@ -62,3 +62,16 @@ def test_the_face_verifier_is_required_with_the_face_finder(tmp_path, tiny_model
     shutil.copytree(tiny_models_dir / "plate-verifier", tmp_path / "face-verifier")
     with pytest.raises(ConfigurationError, match="not a face-verifier model"):
         load_models(tmp_path, ("unet",), CPU)
+
+
+def test_the_detectors_proposals_under_the_face_threshold_are_asked_too(tiny_models, tmp_path, monkeypatch):
+    rgb = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    known = np.float32([[10, 10, 40, 45, 0.9], [60, 20, 80, 44, 0.2]])
+    monkeypatch.setattr(tiny_models.face_detector, "detect_many", lambda frames, *a: [known for _ in frames])
+    monkeypatch.setattr(tiny_models.face_finder, "proposals",
+                        lambda frames, boxes, *a: [(known, [None, None]) for _ in frames])
+    refusing = replace(tiny_models, face_verifier=_verifier(tmp_path, -20.0))
+    (rows, added, _), = face_proposals(refusing, [rgb], 0.18, unsure_below=0.3)
+    assert rows.tolist() == known[:1].tolist() and added.tolist() == [False]
+    (rows, _, _), = face_proposals(refusing, [rgb], 0.18)  # nothing under 0: only the finder's are unsure
+    assert len(rows) == 2

@@ -1,4 +1,4 @@
-"""Plate-free scenes rendered in code: documents, screens, posters and textures, by kind and seed.
+"""Plate-free scenes rendered in code: documents, screens, posters, signs and textures, by kind and seed.
 
 Text is what a plate finder confuses most readily with a plate, and it is the everyday content of a
 document-management system. Each kind draws many fonts, sizes, rotations, colours and print/scan
@@ -245,6 +245,50 @@ def _poster(rng: np.random.Generator) -> Image.Image:
     return img
 
 
+SIGN_WORDS = ("EXIT", "ENTRANCE", "CHECK", "TEMPERATURE", "GATE", "PLATFORM", "OPEN", "CLOSED", "TICKETS",
+              "PARKING", "NO ENTRY", "STOP", "WAIT HERE", "INFO", "TOILETS", "LIFT", "PHARMACY", "BUS",
+              "TAXI", "SALE", "CAFE", "KEEP LEFT", "MASK", "HANDS", "PUSH", "PULL", "STAFF ONLY", "WAY OUT")
+
+
+def _sign_text(rng: np.random.Generator) -> str:
+    r = rng.random()
+    if r < 0.5:
+        return SIGN_WORDS[int(rng.integers(len(SIGN_WORDS)))]
+    if r < 0.75:  # a code: a gate, a bay, a counter, a route
+        pool = string.ascii_uppercase + string.digits
+        return "".join(pool[int(i)] for i in rng.integers(0, len(pool), int(rng.integers(1, 5))))
+    return f"{SIGN_WORDS[int(rng.integers(len(SIGN_WORDS)))]} {rng.integers(1, 99)}"
+
+
+def _sign(rng: np.random.Generator) -> Image.Image:
+    """Signs on a wall, a stand or a shop front: panels with one or two lines of large text, photographed
+    at an angle. A sign with a few large characters is the plate finder's most plate-like mistake."""
+    img = _texture(rng)
+    w, h = img.size
+    if rng.random() < 0.5:  # a plain wall or a gradient instead of a texture
+        a, b = rng.integers(60, 256, 3), rng.integers(60, 256, 3)
+        t = np.linspace(0, 1, w)[None, :, None]
+        img = Image.fromarray(((a * (1 - t) + b * t) * np.ones((h, 1, 1))).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    for _ in range(int(rng.integers(1, 4))):
+        lines = [_sign_text(rng) for _ in range(int(rng.integers(1, 3)))]
+        size = int(rng.integers(14, 90))
+        font = _font(rng, size)
+        tw = max(int(d.textlength(line, font=font)) for line in lines)
+        pw = tw + int(size * rng.uniform(0.4, 1.6))
+        ph = int(size * (1.3 * len(lines) + rng.uniform(0.2, 1.0)))
+        x, y = int(rng.integers(-pw // 4, max(1, w - pw // 2))), int(rng.integers(0, max(1, h - ph)))
+        panel = _ink(rng, dark=False) if rng.random() < 0.6 else (int(rng.integers(225, 256)),) * 3
+        ink = (20, 20, 20) if sum(panel) > 384 else (245, 245, 245)
+        if rng.random() < 0.4:  # a stand or a pole under it
+            d.rectangle((x + pw // 2 - size // 6, y + ph, x + pw // 2 + size // 6, h), fill=_ink(rng))
+        d.rounded_rectangle((x, y, x + pw, y + ph), radius=int(size * rng.uniform(0, 0.4)), fill=panel,
+                            outline=ink if rng.random() < 0.4 else None, width=max(1, size // 12))
+        for i, line in enumerate(lines):
+            d.text((x + pw // 2, y + ph * (i + 0.5) / len(lines)), line, fill=ink, font=font, anchor="mm")
+    return img
+
+
 def _texture(rng: np.random.Generator) -> Image.Image:
     w, h = int(rng.integers(500, 1200)), int(rng.integers(400, 900))
     kind = int(rng.integers(4))
@@ -343,6 +387,8 @@ KINDS: dict[str, Renderer] = {
     "screenshot": lambda rng: _as_rgb(_screenshot(rng)),
     "poster": lambda rng: _as_rgb(_poster(rng)),
     "texture": lambda rng: _as_rgb(_texture(rng)),
+    "sign": lambda rng: cv2.cvtColor(photographed(rng, _as_rgb(_sign(rng))), cv2.COLOR_BGR2RGB)
+    if rng.random() < 0.5 else _as_rgb(_sign(rng)),
 }
 """Kind → renderer of one RGB image (uint8, H×W×3) from a generator."""
 

@@ -41,7 +41,7 @@ SAMPLE_FILES = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "coi
                 "ihc.png", "cell.png", "chessboard_RGB.png")
 """scikit-image's bundled sample photos (BSD-3): none holds a licence plate or a face but the astronaut."""
 
-TEXT_KINDS = ("receipt", "letter", "form", "invoice", "screenshot", "poster")
+TEXT_KINDS = ("receipt", "letter", "form", "invoice", "screenshot", "poster", "sign")
 
 
 def sample_photos() -> Iterator[np.ndarray]:

@@ -58,6 +58,17 @@ def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
     return inter / union if union > 0 else 0.0
 
 
+def boxes_intersect(a, b) -> bool:
+    """Whether boxes ``a`` and ``b`` (x1, y1, x2, y2) share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def quad_box(quad: np.ndarray) -> tuple[float, float, float, float]:
+    """The box (x1, y1, x2, y2) around a quadrilateral (4×2 corners)."""
+    (x1, y1), (x2, y2) = quad.min(axis=0), quad.max(axis=0)
+    return float(x1), float(y1), float(x2), float(y2)
+
+
 def overlaps_frame(box, width: int, height: int) -> bool:
     """Whether ``box`` (x1, y1, x2, y2) reaches into a ``width`` × ``height`` frame."""
     x1, y1, x2, y2 = box

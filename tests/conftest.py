@@ -59,6 +59,16 @@ def tiny_models_dir(tmp_path_factory) -> Path:
     return root
 
 
+def models_without(tiny_models_dir: Path, dst: Path, *left_out: str) -> Path:
+    """A copy of the tiny model directories in ``dst``, without those named in ``left_out``."""
+    import shutil
+
+    for src in tiny_models_dir.iterdir():
+        if src.name not in left_out:
+            shutil.copytree(src, dst / src.name)
+    return dst
+
+
 def tiny_verifier_config(role: str = "plate-verifier") -> dict:
     return {"role": role, "architecture": "classifier", "encoder": "mobilenet_v2",
             "threshold": 0.5,

@@ -83,13 +83,19 @@ def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float,
                                                                         models.face_finder_work_size),
                                          strict=True):
         added = np.arange(len(rows)) >= len(known)
-        unsure = added | (rows[:, 4] < unsure_below)
+        unsure = unsure_rows(rows, added, unsure_below)
         if models.face_verifier is not None and unsure.any():
             keep = models.face_verifier.confirmed(rgb, rows, unsure)
             rows, added = rows[keep], added[keep]
             hints = [h for h, k in zip(hints, keep, strict=True) if k]
         out.append((rows, added, hints))
     return out
+
+
+def unsure_rows(rows: np.ndarray, added: np.ndarray, unsure_below: float) -> np.ndarray:
+    """The face proposals the face verifier is asked about: the finder's own (``added``) and the
+    detector's scoring under ``unsure_below``."""
+    return added | (rows[:, 4] < unsure_below)
 
 
 def final_objects(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER

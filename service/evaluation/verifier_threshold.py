@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from service.core.options import Options
-from service.core.pipeline import CONFIRM_FACTOR, face_proposals
+from service.core.pipeline import CONFIRM_FACTOR, face_proposals, unsure_rows
 from service.datasets import DEV_HOLDOUT_EVERY, Record, is_holdout, load_records, select
+from service.geometry import boxes_intersect, quad_box
 from service.inference.registry import ModelSet
 from service.media.images import decode
 from service.negatives import KINDS, render
@@ -38,11 +39,6 @@ def held_out_plates(data: Path) -> list[Record]:
     return [r for r in uc3m + select(load_records(data / "plates_openalpr"), "dev") if r.plates]
 
 
-def _overlaps(box: tuple[int, int, int, int], quad: np.ndarray) -> bool:
-    (qx1, qy1), (qx2, qy2) = quad.min(axis=0), quad.max(axis=0)
-    return box[0] < qx2 and qx1 < box[2] and box[1] < qy2 and qy1 < box[3]
-
-
 def plate_scores(models: ModelSet, backend: str, records: list[Record], threshold: float) -> list[float]:
     """Per annotated plate: the best verifier score among the finder's proposals overlapping it (0 where
     the finder proposed nothing there: the verifier cannot lose what was never found)."""
@@ -53,7 +49,7 @@ def plate_scores(models: ModelSet, backend: str, records: list[Record], threshol
         found = finder.find(rgb, threshold, models.plate_work_size)
         scores = verifier.scores(rgb, [d.box for d in found])
         for quad in r.plates:
-            hits = [s for d, s in zip(found, scores, strict=True) if _overlaps(d.box, quad)]
+            hits = [s for d, s in zip(found, scores, strict=True) if boxes_intersect(d.box, quad_box(quad))]
             out.append(float(max(hits)) if hits else -1.0)
     return out
 
@@ -72,7 +68,7 @@ def _unsure(models: ModelSet, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     """(every face proposal, which of them are unsure, the verifier's score of those)."""
     sure_from = Options().face_threshold
     (rows, added, _), = face_proposals(replace(models, face_verifier=None), [rgb], sure_from * CONFIRM_FACTOR)
-    unsure = added | (rows[:, 4] < sure_from)
+    unsure = unsure_rows(rows, added, sure_from)
     scores = models.face_verifier.scores(rgb, [tuple(float(v) for v in b[:4]) for b in rows[unsure]])
     return rows, unsure, scores
 
@@ -84,11 +80,10 @@ def face_scores(models: ModelSet, records: list[Record]) -> list[float]:
     for r in records:
         rgb = decode(r.image.read_bytes(), 1 << 31).rgb
         rows, unsure, scores = _unsure(models, rgb)
-        for x1, y1, x2, y2 in r.faces:
-            box = np.float32([[x1, y1], [x2, y2]])
-            if any(_overlaps(tuple(b[:4]), box) for b in rows[~unsure]):
+        for face in r.faces:
+            if any(boxes_intersect(b, face) for b in rows[~unsure]):
                 continue
-            hits = [s for b, s in zip(rows[unsure], scores, strict=True) if _overlaps(tuple(b[:4]), box)]
+            hits = [s for b, s in zip(rows[unsure], scores, strict=True) if boxes_intersect(b, face)]
             out.append(float(max(hits)) if hits else -1.0)
     return out
 
@@ -99,15 +94,15 @@ def face_negative_scores(models: ModelSet, images) -> list[list[float]]:
 
 
 def face_choice_scenes(per_kind: int):
+    """Rendered scenes of every kind, seeds from ``CHOICE_SEED``."""
     for kind in KINDS:
         for i in range(per_kind):
             yield render(kind, CHOICE_SEED + i)
 
 
 def choice_scenes(data: Path, per_kind: int):
-    for kind in KINDS:
-        for i in range(per_kind):
-            yield render(kind, CHOICE_SEED + i)
+    """The rendered choice scenes, then Face-Mask-Detection dev (plate-free people photos)."""
+    yield from face_choice_scenes(per_kind)
     for r in select(load_records(data / "faces_fmd_train"), "dev"):
         yield decode(r.image.read_bytes(), 1 << 31).rgb
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from service.datasets import Record
+from service.geometry import boxes_intersect, quad_box
 from service.training.augment import photometric
 from service.training.samplers import Sample, _read_rgb, _warp, seen_smaller
 
@@ -23,7 +24,7 @@ Box = tuple[float, float, float, float]
 
 def plate_boxes(record: Record) -> list[Box]:
     """A record's plates as boxes around their quadrilaterals."""
-    return [(*(float(v) for v in q.min(axis=0)), *(float(v) for v in q.max(axis=0))) for q in record.plates]
+    return [quad_box(q) for q in record.plates]
 
 
 def face_boxes(record: Record) -> list[Box]:
@@ -79,7 +80,7 @@ class CropCheckSampler:
         """A random window of scene ``i`` that overlaps none of its ``avoid`` boxes (a few tries)."""
         box = self.window(self.scenes[i].shape[:2], rng)
         for _ in range(8):
-            if not any(_overlaps(box, a) for a in self.avoid.get(i, ())):
+            if not any(boxes_intersect(box, a) for a in self.avoid.get(i, ())):
                 break
             box = self.window(self.scenes[i].shape[:2], rng)
         return box
@@ -111,15 +112,16 @@ class CropCheckSampler:
         return photometric(np.ascontiguousarray(seen_smaller(crop, rng, 0.25, (0.25, 0.6))), rng)
 
 
-def _overlaps(a: Box, b: Box) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
 def face_window(shape: tuple[int, int], rng: np.random.Generator) -> Box:
     """A face-shaped box (height 0.8–1.5 × width, 6–200 px wide) anywhere in an image of ``shape``."""
     h, w = shape
     bw = min(float(np.exp(rng.uniform(np.log(6), np.log(200)))), w * 0.9)
-    bh = max(3.0, min(bw * rng.uniform(0.8, 1.5), h * 0.9))
+    return _placed(shape, bw, max(3.0, min(bw * rng.uniform(0.8, 1.5), h * 0.9)), rng)
+
+
+def _placed(shape: tuple[int, int], bw: float, bh: float, rng: np.random.Generator) -> Box:
+    """A ``bw`` × ``bh`` box at a random place inside an image of ``shape``."""
+    h, w = shape
     x1, y1 = rng.uniform(0, max(1.0, w - bw)), rng.uniform(0, max(1.0, h - bh))
     return x1, y1, x1 + bw, y1 + bh
 
@@ -128,6 +130,4 @@ def _random_box(shape: tuple[int, int], rng: np.random.Generator) -> Box:
     """A plate-shaped box (1.5–6 : 1, 10–300 px wide) anywhere in an image of ``shape``."""
     h, w = shape
     bw = min(float(np.exp(rng.uniform(np.log(10), np.log(300)))), w * 0.9)
-    bh = max(3.0, min(bw / rng.uniform(1.5, 6.0), h * 0.9))
-    x1, y1 = rng.uniform(0, max(1.0, w - bw)), rng.uniform(0, max(1.0, h - bh))
-    return x1, y1, x1 + bw, y1 + bh
+    return _placed(shape, bw, max(3.0, min(bw / rng.uniform(1.5, 6.0), h * 0.9)), rng)

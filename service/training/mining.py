@@ -12,15 +12,16 @@ import cv2
 import numpy as np
 
 from service.datasets import Record
+from service.geometry import boxes_intersect
 from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.model_files import read_config
-from service.inference.segmenters import FaceFinder, PlateFinder
+from service.inference.segmenters import Finder, PlateFinder
 
 
-def _finder(model_dir: Path, threads: int) -> PlateFinder:
+def _finder(model_dir: Path, threads: int, cls: type[Finder] = PlateFinder) -> Finder:
     engine = make_engine(Compute("cpu", "onnx", threads), Path(model_dir))
-    return PlateFinder(engine, read_config(Path(model_dir)))
+    return cls(engine, read_config(Path(model_dir)))
 
 
 def mine_false_positives(
@@ -40,22 +41,11 @@ def mine_false_positives(
     return found
 
 
-def mine_images(model_dir: Path, images: list[np.ndarray], threshold: float = 0.2, threads: int = 1
-                ) -> dict[int, list[tuple[int, int, int, int]]]:
-    """``mine_false_positives`` on images in memory (rendered scenes among them)."""
-    finder = _finder(model_dir, threads)
-    found = {}
-    for i, rgb in enumerate(images):
-        if hits := finder.find(rgb, threshold):
-            found[i] = [d.box for d in hits]
-    return found
-
-
-def mine_face_images(model_dir: Path, images: list[np.ndarray], threshold: float = 0.3, threads: int = 1
-                     ) -> dict[int, list[tuple[int, int, int, int]]]:
-    """Index of each face-free image → boxes of the face finder's parts on it (at its working size)."""
-    engine = make_engine(Compute("cpu", "onnx", threads), Path(model_dir))
-    finder = FaceFinder(engine, read_config(Path(model_dir)))
+def mine_images(model_dir: Path, images: list[np.ndarray], threshold: float = 0.2, threads: int = 1,
+                cls: type[Finder] = PlateFinder) -> dict[int, list[tuple[int, int, int, int]]]:
+    """``mine_false_positives`` on images in memory (rendered scenes among them); ``cls``: the finder the
+    model directory holds (a plate finder, or the face finder on face-free scenes)."""
+    finder = _finder(model_dir, threads, cls)
     found = {}
     for i, rgb in enumerate(images):
         if hits := finder.find(rgb, threshold):
@@ -77,8 +67,7 @@ def not_faces(found: dict[int, list[tuple[int, int, int, int]]], images: list[np
     out = {}
     for i, boxes in found.items():
         faces = detector.detect(images[i], NOT_A_FACE_BELOW, 960)
-        kept = [b for b in boxes if not any(b[0] < f[2] and f[0] < b[2] and b[1] < f[3] and f[1] < b[3]
-                                            for f in faces)]
+        kept = [b for b in boxes if not any(boxes_intersect(b, f) for f in faces)]
         if kept:
             out[i] = kept
     return out

@@ -176,9 +176,10 @@ def _face_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
     """Faces (FMD boxes, FASSEG portraits) against where the face finder fires on rendered documents and
     on street scenes (away from any face CenterFace sees there), and random face-shaped windows of
     documents, streets and people scenes away from their faces."""
+    from service.inference.segmenters import FaceFinder
     from service.negatives import KINDS, render
     from service.training.check_sampler import CropCheckSampler, face_boxes, face_window
-    from service.training.mining import NOT_A_FACE_BELOW, mine_face_images, not_faces
+    from service.training.mining import NOT_A_FACE_BELOW, mine_images, not_faces
 
     defaults = ROLE_DEFAULTS["face-verifier"]
     fmd = select(load_records(data / "faces_fmd_train"), "train")
@@ -192,8 +193,8 @@ def _face_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
     hard: dict = {}
     if args.hard_negatives:
         # street scenes hold drivers and passers-by nobody labelled: CenterFace's faces are no negatives
-        hard = not_faces(mine_face_images(Path(args.hard_negatives), scenes, threshold=0.3,
-                                          threads=args.threads), scenes, args.threads)
+        hard = not_faces(mine_images(Path(args.hard_negatives), scenes, threshold=0.3, threads=args.threads,
+                                     cls=FaceFinder), scenes, args.threads)
     people = fmd[:defaults["people_scenes"]]
     avoid = {len(scenes) + i: [_widened(b, 1.5) for b in r.faces] for i, r in enumerate(people)}
     scenes += [_read_rgb(r.image) for r in people]

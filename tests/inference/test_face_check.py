@@ -13,7 +13,7 @@ from service.inference.engines import make_engine
 from service.inference.face_check import FaceVerifier
 from service.inference.model_files import save_model_dir
 from service.inference.registry import load_models
-from tests.conftest import tiny_verifier, tiny_verifier_config
+from tests.conftest import models_without, tiny_verifier, tiny_verifier_config
 
 CPU = Compute("cpu", "onnx", 1)
 
@@ -52,9 +52,7 @@ def test_the_finders_own_proposals_pass_the_verifier_and_the_detectors_do_not(ti
 
 
 def test_the_face_verifier_is_required_with_the_face_finder(tmp_path, tiny_models_dir):
-    for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "face-finder", "plate-verifier",
-                 "face-detector"):
-        shutil.copytree(tiny_models_dir / name, tmp_path / name)
+    models_without(tiny_models_dir, tmp_path, "face-verifier")
     with pytest.raises(ConfigurationError, match="face-verifier"):
         load_models(tmp_path, ("unet",), CPU)
     assert load_models(tmp_path, ("unet",), CPU, face_verifier=False).face_verifier is None

@@ -8,7 +8,7 @@ from service.inference.architectures import build_model
 from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.model_files import load_torch_model, read_config
-from tests.conftest import tiny_config
+from tests.conftest import models_without, tiny_config
 
 CPU_ONNX = Compute("cpu", "onnx", 1)
 CPU_TORCH = Compute("cpu", "torch", 1)
@@ -49,8 +49,7 @@ def test_the_face_finder_is_required_unless_turned_off(tmp_path, tiny_models_dir
 
     from service.inference.registry import load_models
 
-    for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "plate-verifier", "face-verifier"):
-        shutil.copytree(tiny_models_dir / name, tmp_path / name)
+    models_without(tiny_models_dir, tmp_path, "face-finder", "face-detector")
     with pytest.raises(ConfigurationError, match="face detector missing"):  # CenterFace is required too
         load_models(tmp_path, ("unet",), CPU_ONNX, face_finder=False)
     shutil.copytree(tiny_models_dir / "face-detector", tmp_path / "face-detector")

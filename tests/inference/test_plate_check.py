@@ -15,7 +15,7 @@ from service.inference.engines import make_engine
 from service.inference.model_files import save_model_dir
 from service.inference.plate_check import PlateVerifier
 from service.inference.registry import load_models
-from tests.conftest import tiny_verifier, tiny_verifier_config
+from tests.conftest import models_without, tiny_verifier, tiny_verifier_config
 
 CPU = Compute("cpu", "onnx", 1)
 
@@ -88,9 +88,7 @@ def test_the_pipeline_asks_the_verifier_before_shaping(tiny_models, tmp_path, mo
 
 
 def test_the_plate_verifier_is_required_unless_turned_off(tmp_path, tiny_models_dir):
-    for name in ("faces-unet", "plates-unet", "plate-shapes-unet", "face-finder", "face-verifier",
-                 "face-detector"):
-        shutil.copytree(tiny_models_dir / name, tmp_path / name)
+    models_without(tiny_models_dir, tmp_path, "plate-verifier")
     with pytest.raises(ConfigurationError, match="plate-verifier"):
         load_models(tmp_path, ("unet",), CPU)
     assert load_models(tmp_path, ("unet",), CPU, plate_verifier=False).plate_verifier is None

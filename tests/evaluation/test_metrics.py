@@ -36,8 +36,13 @@ def test_instance_iou_ignores_unlabelled_finds_and_scores_misses_as_zero():
     found = Detection("plates", 0.9, (10, 10, 30, 22), np.ones((12, 20), bool))  # 200 / 240
     unlabelled = Detection("plates", 0.9, (40, 40, 50, 50), np.ones((10, 10), bool))
     t = ClassTally()
-    t.add_instances([gt_a, gt_b], [found, unlabelled])
-    assert abs(t.summary()["instance_iou"] - (200 / 240) / 2) < 1e-3
+    t.add_instances([gt_a, gt_b], [found, unlabelled], sizes=[20.0, 70.0])
+    s = t.summary()
+    assert abs(s["instance_iou"] - (200 / 240) / 2) < 1e-3
+    # the shape of what was found, apart from the miss; and per size bin
+    assert abs(s["instance_iou_found"] - 200 / 240) < 1e-3
+    assert abs(s["instance_iou[<24]"] - 200 / 240) < 1e-3 and s["instance_iou[>64]"] == 0.0
+    assert "instance_iou[24-64]" not in s
 
 
 def test_served_iou_takes_the_grown_parts_touching_each_object():

@@ -57,6 +57,11 @@ Final = tuple[int, object, list[Detection]]
 """A finalised frame: index, the caller's payload (the frame itself), and the objects to redact."""
 
 
+DISAGREE = 1.0
+"""Between two sightings, one moved with the picture whose box is more than this many px off the
+interpolated box is also masked as it was (see ``Propagator.objects_at``)."""
+
+
 @dataclass
 class Track:
     id: int
@@ -315,6 +320,11 @@ class Propagator:
                 if shapes:
                     near = fb if t - fb <= fa - t else fa
                     out.append(self._drifted(tr, union(shapes), near, t, self.min_speed))
+                # and each sighting as it was, moved with the picture and grown by its own drift, where
+                # the two disagree (a face found, then its head; a plate, then plate and bumper): the
+                # interpolated box squeezes both shapes and uncovers what each one covered
+                out += [self._drifted(tr, self._at(tr, f, t), f, t, self.min_speed) for f in (fb, fa)
+                        if np.abs(np.subtract(self._box_at(tr, f, t), box)).max() > DISAGREE]
             elif fb is not None and t - fb <= self._held(tr, fb):
                 out.append(self._drifted(tr, self._at(tr, fb, t), fb, t, self.min_speed))  # held after
             elif fa is not None and fa - t <= self.hold:

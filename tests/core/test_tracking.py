@@ -334,3 +334,16 @@ def test_a_followed_object_is_masked_where_it_is_and_grows_little():
         assert m.sum() <= (20 + 2 * 3) ** 2, (t, m.sum())  # the follow growth: ≤ 1 px a frame
     unfollowed = run(for_stride(300, 200, 10, 6, 6), frames)
     assert paint(unfollowed[5], (200, 300)).sum() > 4 * paint(objs[5], (200, 300)).sum()
+
+
+def test_between_two_sightings_that_disagree_each_one_stays_covered():
+    """A standing object found first small (a face), then large and offset (its head): the interpolated
+    box alone would squeeze both shapes into an average and uncover the part each one held."""
+    small = Detection("faces", 0.9, (50, 40, 70, 60), np.ones((20, 20), bool))
+    large = Detection("faces", 0.9, (44, 20, 80, 60), np.ones((40, 36), bool))
+    frames = [[small] if t == 0 else [large] if t == 6 else None for t in range(7)]
+    objs = run(Propagator(200, 100, window=6, hold=6), frames, cameras=[np.eye(3)] * 7)
+    for t in range(1, 6):
+        m = paint(objs[t], (100, 200))
+        assert m[40:60, 50:70].all() and m[20:60, 44:80].all(), t
+        assert not m[:, 100:].any(), t  # and nothing far from either

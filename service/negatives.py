@@ -379,6 +379,15 @@ def _document(draw: Callable[[np.random.Generator], Image.Image]) -> Renderer:
     return render
 
 
+def _half_photographed(draw: Callable[[np.random.Generator], Image.Image]) -> Renderer:
+    """A scene photographed (perspective, blur, light) half of the time, clean otherwise."""
+    def render(rng: np.random.Generator) -> np.ndarray:
+        if rng.random() < 0.5:
+            return cv2.cvtColor(photographed(rng, _as_rgb(draw(rng))), cv2.COLOR_BGR2RGB)
+        return _as_rgb(draw(rng))
+    return render
+
+
 KINDS: dict[str, Renderer] = {
     "receipt": _document(_receipt),
     "letter": _document(_letter),
@@ -387,8 +396,7 @@ KINDS: dict[str, Renderer] = {
     "screenshot": lambda rng: _as_rgb(_screenshot(rng)),
     "poster": lambda rng: _as_rgb(_poster(rng)),
     "texture": lambda rng: _as_rgb(_texture(rng)),
-    "sign": lambda rng: cv2.cvtColor(photographed(rng, _as_rgb(_sign(rng))), cv2.COLOR_BGR2RGB)
-    if rng.random() < 0.5 else _as_rgb(_sign(rng)),
+    "sign": _half_photographed(_sign),
 }
 """Kind → renderer of one RGB image (uint8, H×W×3) from a generator."""
 

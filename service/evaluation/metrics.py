@@ -43,13 +43,12 @@ class ClassTally:
         self.gt_pixels += int(gt.sum())
         self.pred_pixels += int(raw.sum())
 
-    def add_instances(self, gts: list[np.ndarray], dets: list, sizes: list[float] | None = None) -> None:
+    def add_instances(self, gts: list[np.ndarray], sizes: list[float], dets: list) -> None:
         """Per ground-truth object: IoU with the raw mask of its best-overlapping instance (0 if none).
 
         Unlike the pixel IoU over the split, unlabelled objects the model finds do not count against it.
         ``sizes`` (longest side, px) bin the IoUs by object size.
         """
-        sizes = [0.0] * len(gts) if sizes is None else sizes
         for g, size in zip(gts, sizes, strict=True):
             area, best = int(g.sum()), 0.0
             for d in dets:

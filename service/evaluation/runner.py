@@ -118,7 +118,7 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
             tally.add_objects(gts, sizes, final)
             if shaped and gts:
                 tally.add_pixels(np.logical_or.reduce(gts), raw)
-                tally.add_instances(gts, dets, sizes)
+                tally.add_instances(gts, sizes, dets)
                 tally.add_served(gts, final)
             tally.add_over(final, enlarge(gts, sizes, raw.shape))
     ms = np.array(times) * 1000 if times else np.zeros(1)

@@ -36,7 +36,7 @@ def test_instance_iou_ignores_unlabelled_finds_and_scores_misses_as_zero():
     found = Detection("plates", 0.9, (10, 10, 30, 22), np.ones((12, 20), bool))  # 200 / 240
     unlabelled = Detection("plates", 0.9, (40, 40, 50, 50), np.ones((10, 10), bool))
     t = ClassTally()
-    t.add_instances([gt_a, gt_b], [found, unlabelled], sizes=[20.0, 70.0])
+    t.add_instances([gt_a, gt_b], [20.0, 70.0], [found, unlabelled])
     s = t.summary()
     assert abs(s["instance_iou"] - (200 / 240) / 2) < 1e-3
     # the shape of what was found, apart from the miss; and per size bin

@@ -109,21 +109,29 @@ def ellipse_mask(box: tuple[int, int, int, int], ref_box: tuple[float, float, fl
     return mask.astype(bool)
 
 
-def square_crops(rgb: np.ndarray, boxes: list[tuple[float, float, float, float]], size: int, context: float
+def square_crops(rgb: np.ndarray, boxes: list[tuple[float, float, float, float]], size: int, context: float,
+                 mirror: list[bool] | None = None
                  ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, tuple[int, int, int, int]]]]:
     """``size``² crops of ``context`` × each box's long side, with (crop-from-image affine, window in
-    the image clipped to it) per crop."""
+    the image clipped to it) per crop. Beyond the image: grey, or for a box whose ``mirror`` is set the
+    image reflected about its edge."""
     h, w = rgb.shape[:2]
     crops, frames = [], []
-    for x1, y1, x2, y2 in boxes:
+    for (x1, y1, x2, y2), reflect in zip(boxes, mirror or [False] * len(boxes), strict=True):
         side = max(x2 - x1, y2 - y1, 1.0) * context
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
         s = size / side
         m = np.float32([[s, 0, -(cx - side / 2) * s], [0, s, -(cy - side / 2) * s]])
         crops.append(cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114)))
+                                    borderMode=cv2.BORDER_REFLECT_101 if reflect else cv2.BORDER_CONSTANT,
+                                    borderValue=(114, 114, 114)))
         frames.append((m, clip_box((cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2), w, h)))
     return crops, frames
+
+
+def at_edge(box: tuple[float, float, float, float], w: int, h: int) -> bool:
+    """Whether ``box`` reaches an edge of a ``w`` × ``h`` image (the edge cuts what it holds)."""
+    return box[0] <= 0 or box[1] <= 0 or box[2] >= w or box[3] >= h
 
 
 def from_crop(values: np.ndarray, m: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -90,8 +90,8 @@ def _plates(models: ModelSet, backend: Backend, rgb: np.ndarray, opts: Options, 
     """The plate finder on each window; the part picked refined by the plate shaper."""
     crops, frames, owner = windows(rgb, wanted)
     parts: list[list[Detection]] = [[] for _ in wanted]
-    for k, (prob, _), (m, window) in zip(owner, backend.plates.probabilities(crops, LOOK_PX), frames,
-                                         strict=True):
+    probs = backend.plates.probabilities(crops, LOOK_PX, whole=False)
+    for k, (prob, _), (m, window) in zip(owner, probs, frames, strict=True):
         local = from_crop(prob, m, window)
         x0, y0 = window[:2]
         parts[k] += [Detection(d.cls, d.score, (d.box[0] + x0, d.box[1] + y0, d.box[2] + x0, d.box[3] + y0),

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from service.geometry import square_crops
+from service.geometry import at_edge, square_crops
 from service.inference.engines import Engine
 from service.inference.segmenters import run_images, sigmoid
 
@@ -25,6 +25,10 @@ def view_contexts(cfg: dict[str, Any]) -> list[float]:
 
 
 class CropVerifier:
+    mirror = False
+    """Whether a proposal the frame's edge cuts is seen completed by the frame reflected about that edge,
+    as the finder whose proposals this model verifies saw it (else: grey beyond the frame)."""
+
     def __init__(self, engine: Engine, cfg: dict[str, Any]) -> None:
         self.engine = engine
         self.cfg = cfg
@@ -44,7 +48,9 @@ class CropVerifier:
         if not boxes:
             return np.zeros(0, np.float32)
         fboxes = [tuple(float(v) for v in b) for b in boxes]
-        views = [square_crops(rgb, fboxes, self.size, c)[0] for c in self.contexts]
+        h, w = rgb.shape[:2]
+        mirror = [self.mirror and at_edge(b, w, h) for b in fboxes]
+        views = [square_crops(rgb, fboxes, self.size, c, mirror)[0] for c in self.contexts]
         strips = np.stack([np.concatenate(v, axis=0) for v in zip(*views, strict=True)])
         logits = run_images(self.engine, strips, self.cfg)
         return sigmoid(logits.reshape(len(boxes), -1)[:, 0]).astype(np.float32)

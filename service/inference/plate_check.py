@@ -10,6 +10,8 @@ from service.inference.crop_check import CropVerifier
 
 
 class PlateVerifier(CropVerifier):
+    mirror = True  # the plate finder completes a plate the edge cuts by its mirror image (EDGE_MIRROR)
+
     def keep(self, rgb, found: list[Detection], finder: str | None = None) -> list[Detection]:
         """The proposals (of the plate finder of backend ``finder``) this model takes for plates."""
         if not found:

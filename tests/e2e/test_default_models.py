@@ -10,7 +10,7 @@ from service.core.options import Options
 from service.core.still import redact_with_mask
 from service.datasets import load_records, select
 from service.evaluation.runner import ground_truth
-from tests.conftest import FIXTURES, fixture_faces, need_shared_data
+from tests.conftest import FIXTURES, fixture_faces, jpeg_bytes, need_shared_data
 
 BACKENDS = ["unet", "deeplabv3plus"]
 
@@ -102,3 +102,30 @@ def test_the_face_finder_raises_face_recall_on_the_held_back_crowds(default_mode
             covered[label] += sum((mask & gt).sum() >= 0.8 * gt.sum() for gt in ground_truth(r, "faces")[0])
     total = sum(len(ground_truth(r, "faces")[0]) for r in records)
     assert covered["finder"] > covered["alone"] and covered["finder"] >= 0.93 * total, (covered, total)
+
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_plate_the_frames_edge_cuts_is_covered(default_models, backend):
+    """OpenALPR dev photos cut so the left or right side of the frame leaves 40 % of the plate's width (a
+    car leaving a dashcam's view): what is left of the plate is covered."""
+    data = need_shared_data()
+    records = [r for r in select(load_records(data / "plates_openalpr"), "dev")
+               if len(r.plates) == 1 and np.ptp(r.plates[0][:, 0]) >= 60][:12]
+    covered = 0
+    for i, r in enumerate(records):
+        rgb = np.asarray(Image.open(r.image).convert("RGB"))
+        (x1, y1), (x2, y2) = r.plates[0].min(axis=0).astype(int), r.plates[0].max(axis=0).astype(int)
+        if i % 2:  # the left edge cuts it
+            cut = int(x1 + 0.6 * (x2 - x1))
+            part, left, right = rgb[:, cut:], 0, x2 - cut
+        else:
+            cut = int(x1 + 0.4 * (x2 - x1))
+            part, left, right = rgb[:, :cut], x1, cut
+        gt = np.zeros(part.shape[:2], bool)
+        gt[y1:y2, left:right] = True
+        _, mask = redact_with_mask(default_models, jpeg_bytes(np.ascontiguousarray(part), quality=95),
+                                   Options(backend=backend, classes=("plates",), mode="mask"), 1 << 26)
+        covered += (mask & gt).sum() >= 0.8 * gt.sum()
+    assert len(records) == 12 and covered >= 10, covered

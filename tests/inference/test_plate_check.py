@@ -95,3 +95,17 @@ def test_the_plate_verifier_is_required_unless_turned_off(tmp_path, tiny_models_
     shutil.copytree(tiny_models_dir / "face-finder", tmp_path / "plate-verifier")
     with pytest.raises(ConfigurationError, match="not a plate-verifier model"):
         load_models(tmp_path, ("unet",), CPU)
+
+
+def test_a_proposal_the_edge_cuts_is_seen_completed_by_its_mirror_image_and_others_beside_grey(tmp_path):
+    verifier = _verifier(tmp_path, 20.0)
+    seen = []
+    verifier.engine.run_images = lambda images, mean, std: seen.append(images) or np.zeros((len(images), 1))
+    rgb = np.zeros((120, 160, 3), np.uint8)
+    rgb[50:60, 0:20] = 255  # a plate's end at the left edge
+    rgb[80:90, 4:24] = 255  # a plate just off the edge
+    verifier.scores(rgb, [(0, 50, 20, 60), (4, 80, 24, 90)])
+    (strips,) = seen
+    cut, near = strips[0, :64], strips[1, :64]  # the narrow views: 2 × 20 px around each centre
+    assert (cut[32, :16, 0] > 128).all()  # left of the edge: the plate's mirror image
+    assert (near[32, :4] == 114).all()  # a box that does not reach the edge: grey beyond it

@@ -1,7 +1,7 @@
 import numpy as np
 
 from service.inference.engines import Engine
-from service.inference.segmenters import PlateFinder
+from service.inference.segmenters import PlateFinder, fit_to_work_size
 
 
 class _FixedMap(PlateFinder):
@@ -141,8 +141,41 @@ def test_a_logit_bias_moves_the_operating_point_of_a_finder():
     logits[20:40, 20:60] = 0.0  # probability 0.5: found at 0.3 without a bias
     cfg = {"mean": [0, 0, 0], "std": [1, 1, 1], "work_size": 96}
     rgb = np.zeros((64, 96, 3), np.uint8)
-    assert len(PlateFinder(_Logits(logits), cfg).find(rgb, 0.3)) == 1
-    assert PlateFinder(_Logits(logits), {**cfg, "logit_bias": -1.0}).find(rgb, 0.3) == []
+    plain = PlateFinder(_Logits(logits), cfg)
+    biased = PlateFinder(_Logits(logits), {**cfg, "logit_bias": -1.0})
+    plain.edge_mirror = biased.edge_mirror = 0.0  # the fixed map is the frame's
+    assert len(plain.find(rgb, 0.3)) == 1
+    assert biased.find(rgb, 0.3) == []
+
+
+class _Brightness(Engine):
+    """An engine that finds whatever is bright in its input (logit > 0 where the red channel is)."""
+
+    def run(self, batch):
+        return (batch[:, :1] - 0.5) * 20.0
+
+
+def test_a_mirrored_frame_is_the_frame_at_its_offset_reflected_about_each_edge():
+    rgb = np.random.default_rng(0).integers(0, 255, (40, 60, 3), np.uint8)
+    padded, nw, nh = fit_to_work_size(rgb, 60, mirror=5)
+    assert (nw, nh) == (60, 40) and padded.shape[0] % 32 == 0 and padded.shape[1] % 32 == 0
+    assert (padded[5:45, 5:65] == rgb).all()
+    assert (padded[5:45, 4] == rgb[:, 1]).all() and (padded[4, 5:65] == rgb[1]).all()  # about the edge
+    assert (padded[5:45, 65] == rgb[:, 58]).all() and (padded[45, 5:65] == rgb[38]).all()
+
+
+def test_with_an_edge_mirror_the_finder_maps_the_frame_alone_and_completes_what_the_edge_cuts():
+    rgb = np.zeros((64, 96, 3), np.uint8)
+    rgb[20:30, 0:10] = 255  # the visible end of a plate the left edge cuts
+    cfg = {"mean": [0, 0, 0], "std": [1, 1, 1], "work_size": 96}
+    for mirror in (0.0, 0.1):
+        finder = PlateFinder(_Brightness(), cfg)
+        finder.edge_mirror = mirror
+        prob, scale = finder.probability(rgb)
+        assert prob.shape == (64, 96) and scale == 1.0
+        assert ((prob > 0.5) == (rgb[:, :, 0] > 0)).all()
+        (found,) = finder.find(rgb, 0.5)
+        assert found.box == (0, 20, 10, 30)
 
 
 def _face_finder(cfg=None):  # threshold 0.5 (the default)

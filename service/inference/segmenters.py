@@ -36,11 +36,12 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
-def fit_to_work_size(rgb: np.ndarray, work_size: int, mirror: int = 0) -> tuple[np.ndarray, int, int]:
-    """Resize so the long side is ``work_size``, pad to a multiple of 32: (padded, width, height).
+def fit_to_work_size(rgb: np.ndarray, work_size: int, mirror: int = 0) -> tuple[np.ndarray, int, int, int]:
+    """Resize so the long side is ``work_size``, pad to a multiple of 32: (padded, width, height, offset).
 
-    ``mirror``: px of the resized frame reflected outward on every side first (the frame then starts at
-    (``mirror``, ``mirror``)), so an object the frame's edge cuts is completed by its mirror image."""
+    ``mirror``: px of the resized frame reflected outward on every side first (at most its size less one),
+    so an object the frame's edge cuts is completed by its mirror image; the frame then starts at
+    (``offset``, ``offset``)."""
     h, w = rgb.shape[:2]
     scale = work_size / max(h, w)
     nw, nh = max(32, round(w * scale)), max(32, round(h * scale))
@@ -50,7 +51,7 @@ def fit_to_work_size(rgb: np.ndarray, work_size: int, mirror: int = 0) -> tuple[
         resized = cv2.copyMakeBorder(resized, m, m, m, m, cv2.BORDER_REFLECT_101)
     ph, pw = resized.shape[:2]
     padded = cv2.copyMakeBorder(resized, 0, -ph % 32, 0, -pw % 32, cv2.BORDER_CONSTANT, value=(114, 114, 114))
-    return padded, nw, nh
+    return padded, nw, nh, m
 
 
 class CropModel:
@@ -101,11 +102,10 @@ class Finder:
         if any(f.shape[:2] != frames[0].shape[:2] for f in frames):
             raise ValueError("a batch of frames must share one shape")
         size = work_size or self.work_size
-        m = round(self.edge_mirror * size) if whole else 0
-        fitted = [fit_to_work_size(f, size, m) for f in frames]
-        _, nw, nh = fitted[0]
-        m = min(m, nw - 1, nh - 1)
-        logits = run_images(self.engine, np.stack([p for p, _, _ in fitted]), self.cfg)
+        mirror = round(self.edge_mirror * size) if whole else 0
+        fitted = [fit_to_work_size(f, size, mirror) for f in frames]
+        _, nw, nh, m = fitted[0]
+        logits = run_images(self.engine, np.stack([f[0] for f in fitted]), self.cfg)
         scale = nw / frames[0].shape[1]
         return [(sigmoid(z[0, m:m + nh, m:m + nw] + self.logit_bias), scale) for z in logits]
 

@@ -157,8 +157,8 @@ class _Brightness(Engine):
 
 def test_a_mirrored_frame_is_the_frame_at_its_offset_reflected_about_each_edge():
     rgb = np.random.default_rng(0).integers(0, 255, (40, 60, 3), np.uint8)
-    padded, nw, nh = fit_to_work_size(rgb, 60, mirror=5)
-    assert (nw, nh) == (60, 40) and padded.shape[0] % 32 == 0 and padded.shape[1] % 32 == 0
+    padded, nw, nh, offset = fit_to_work_size(rgb, 60, mirror=5)
+    assert (nw, nh, offset) == (60, 40, 5) and padded.shape[0] % 32 == 0 and padded.shape[1] % 32 == 0
     assert (padded[5:45, 5:65] == rgb).all()
     assert (padded[5:45, 4] == rgb[:, 1]).all() and (padded[4, 5:65] == rgb[1]).all()  # about the edge
     assert (padded[5:45, 65] == rgb[:, 58]).all() and (padded[45, 5:65] == rgb[38]).all()

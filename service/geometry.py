@@ -17,6 +17,9 @@ class Detection:
     score: float
     box: tuple[int, int, int, int]
     mask: np.ndarray  # bool, shape (y2 - y1, x2 - x1)
+    sure: bool = True
+    """False: a verifier took it for its class only just; video paints it once another detected frame
+    finds it again (``video_pipeline.frame_detections_many``)."""
 
     @property
     def size(self) -> int:

@@ -56,7 +56,8 @@ again (``CONFIRM_AFTER``); a plate already tracked stays covered however small i
 def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER,
                      speck: int = PLATE_SPECK_PX) -> Found:
     """(detections, weak detections) of one frame, both dilated as the options ask. Weak: faces under
-    the face threshold (down to ``WEAK_FACTOR`` of it) and plate specks under ``speck`` px."""
+    the face threshold (down to ``WEAK_FACTOR`` of it), plate specks under ``speck`` px and plates the
+    verifier kept only just (``Detection.sure``): a look-alike seen once is not painted."""
     return frame_detections_many(models, [rgb], opts, timer, speck)[0]
 
 
@@ -70,7 +71,8 @@ def frame_detections_many(models: ModelSet, frames: list[np.ndarray], opts: Opti
     out = []
     for raw in detect_many(models, frames, low, timer, confirm=False, edge_pad=EDGE_PAD):
         weak = [(d.cls == "faces" and d.score < opts.face_threshold)
-                or (d.cls == "plates" and max(d.box[2] - d.box[0], d.box[3] - d.box[1]) < speck)
+                or (d.cls == "plates" and (max(d.box[2] - d.box[0], d.box[3] - d.box[1]) < speck
+                                           or not d.sure))
                 for d in raw]
         found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
         out.append(([d for d, k in zip(found, weak, strict=True) if not k],

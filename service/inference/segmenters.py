@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import cv2
@@ -239,8 +240,8 @@ class PlateShaper(CropModel):
                 continue
             ys, xs = np.nonzero(local)  # not empty: it covers half the finder's mask
             lx1, ly1, lx2, ly2 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
-            out.append(Detection("plates", det.score, (bx1 + lx1, by1 + ly1, bx1 + lx2, by1 + ly2),
-                                 local[ly1:ly2, lx1:lx2]))
+            out.append(replace(det, box=(bx1 + lx1, by1 + ly1, bx1 + lx2, by1 + ly2),
+                               mask=local[ly1:ly2, lx1:lx2]))
         return out
 
 

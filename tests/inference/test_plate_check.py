@@ -66,6 +66,19 @@ def test_each_plate_finder_has_its_own_threshold(tmp_path):
     assert verifier.threshold_for(None) == 0.5
 
 
+def test_a_proposal_kept_only_just_is_marked_unsure(tmp_path):
+    """Kept over the threshold but under ``SURE``: a plate on a still; video waits to see it again."""
+    rgb = np.full((120, 160, 3), 90, np.uint8)
+    marginal = _verifier(tmp_path / "m", 0.0)  # every proposal scores 0.5
+    marginal.thresholds = {"unet": 0.4}
+    (kept,) = marginal.keep(rgb, [_plate()], "unet")
+    assert not kept.sure and kept.box == _plate().box
+    (at_edge,) = marginal.keep(rgb, [_plate((0, 50, 40, 62))], "unet")
+    assert at_edge.sure  # cut by the frame: the verifier sees it completed by its mirror image
+    (certain,) = _verifier(tmp_path / "c", 20.0).keep(rgb, [_plate()], "unet")
+    assert certain.sure
+
+
 def test_a_one_view_verifier_still_serves(tmp_path):
     cfg = {k: v for k, v in tiny_verifier_config().items() if k != "contexts"}
     model = tiny_verifier(20.0)

@@ -4,7 +4,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from service.errors import ModelError
 from service.inference.devices import Compute
-from service.inference.engines import CPU_MAX_BATCH, OnnxEngine
+from service.inference.engines import CPU_MAX_BATCH, OnnxEngine, normalise
 
 
 def _two_output_graph() -> bytes:
@@ -51,3 +51,12 @@ def test_a_small_batch_runs_once_and_a_bad_one_fails_as_a_model_error():
     assert counting.sizes == [CPU_MAX_BATCH]
     with pytest.raises(ModelError):
         engine.run(np.ones((CPU_MAX_BATCH + 2, 3, 5, 4), np.float32))
+
+
+def test_normalise_scales_standardises_and_lays_out_channels_first():
+    images = np.random.default_rng(0).integers(0, 256, (2, 5, 7, 3), dtype=np.uint8)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    out = normalise(images, mean, std)
+    expected = ((images / 255.0 - np.asarray(mean)) / np.asarray(std)).transpose(0, 3, 1, 2)
+    assert out.dtype == np.float32 and out.shape == (2, 3, 5, 7) and out.flags.c_contiguous
+    np.testing.assert_allclose(out, expected, atol=1e-5)

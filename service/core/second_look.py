@@ -87,7 +87,8 @@ def pick(candidates: list[Detection], search, taken: list[tuple[int, int, int, i
 
 def _plates(models: ModelSet, backend: Backend, rgb: np.ndarray, opts: Options, wanted: list[Wanted],
             taken: list[tuple[int, int, int, int]]) -> list[Detection | None]:
-    """The plate finder on each window; the part picked refined by the plate shaper."""
+    """The plate finder on each window; of the parts the plate verifier is sure of (``Detection.sure``),
+    the one picked refined by the plate shaper."""
     crops, frames, owner = windows(rgb, wanted)
     parts: list[list[Detection]] = [[] for _ in wanted]
     probs = backend.plates.probabilities(crops, LOOK_PX, whole=False)
@@ -97,6 +98,9 @@ def _plates(models: ModelSet, backend: Backend, rgb: np.ndarray, opts: Options, 
         parts[k] += [Detection(d.cls, d.score, (d.box[0] + x0, d.box[1] + y0, d.box[2] + x0, d.box[3] + y0),
                                d.mask)
                      for d in backend.plates.objects(local, 1.0, opts.plate_threshold, local.shape)]
+    verifier = models.plate_verifier
+    if verifier is not None:  # as every plate proposal: a look-alike found here would start a track
+        parts = [[d for d in verifier.keep(rgb, found, opts.backend) if d.sure] for found in parts]
     out: list[Detection | None] = []
     taken = list(taken)
     for (_, search, _), found in zip(wanted, parts, strict=True):

@@ -103,3 +103,32 @@ def test_windows_tile_a_wide_search_box_with_overlap():
     assert tile_spans(0.0, 60.0, 20.0) == [(0.0, 50.0), (10.0, 60.0)]  # CONTEXT × 20 px each
     assert tile_spans(0.0, 30.0, 20.0) == [(-10.0, 40.0)]  # one window of CONTEXT × 20 px
     assert tile_spans(0.0, 10.0, 8.0) == [(-19.0, 29.0)]  # the least side, 48 px (4× zoom)
+
+
+@pytest.mark.data
+def test_a_plate_the_second_look_finds_must_convince_the_plate_verifier(fast_models, tmp_path):
+    """Every plate proposal passes the plate verifier, the look's too, and there only a sure one counts:
+    a look-alike found where a track is lost would start a track of its own."""
+    from dataclasses import replace
+
+    from service.inference.devices import Compute
+    from service.inference.engines import make_engine
+    from service.inference.model_files import save_model_dir
+    from service.inference.plate_check import PlateVerifier
+    from tests.conftest import tiny_verifier, tiny_verifier_config
+
+    def with_verifier(bias: float):
+        cfg = {**tiny_verifier_config(), "thresholds": {"unet": 0.4}}
+        save_model_dir(tiny_verifier(bias), cfg, tmp_path / str(bias))
+        return replace(fast_models, plate_verifier=PlateVerifier(make_engine(Compute("cpu", "onnx", 1),
+                                                                             tmp_path / str(bias)), cfg))
+
+    records = select(load_records(need_shared_data() / "plates_uc3m_lp_320"), "test")
+    (r,) = [r for r in records if r.plates][:1]
+    frame, s, (ox, oy) = _pasted(decode(r.image.read_bytes(), 1 << 31).rgb, 0.3)
+    wanted = [_wanted("plates", (q[:, 0].min() * s + ox, q[:, 1].min() * s + oy,
+                                 q[:, 0].max() * s + ox, q[:, 1].max() * s + oy)) for q in r.plates]
+    opts = Options(classes=("plates",))
+    assert all(d is not None for d in look(with_verifier(20.0), frame, opts)(wanted, []))
+    assert look(with_verifier(0.0), frame, opts)(wanted, []) == [None] * len(wanted)  # 0.5: only just
+    assert look(with_verifier(-20.0), frame, opts)(wanted, []) == [None] * len(wanted)

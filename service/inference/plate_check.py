@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from service.geometry import Detection
+from service.geometry import Detection, at_edge
 from service.inference.crop_check import CropVerifier
 
 SURE = 0.9
@@ -28,11 +28,6 @@ class PlateVerifier(CropVerifier):
         scores = self.scores(rgb, [d.box for d in found])
         threshold = self.threshold_for(finder)
         h, w = rgb.shape[:2]
-        return [replace(d, sure=bool(s >= SURE or _cut(d.box, w, h)))
+        return [replace(d, sure=bool(s >= SURE or at_edge(d.box, w, h)))
                 for d, s in zip(found, scores, strict=True) if s >= threshold]
 
-
-def _cut(box: tuple[int, int, int, int], w: int, h: int) -> bool:
-    """Whether the box touches the frame's edge."""
-    x1, y1, x2, y2 = box
-    return x1 <= 0 or y1 <= 0 or x2 >= w or y2 >= h

@@ -11,10 +11,10 @@ from service.geometry import Detection, at_edge
 from service.inference.crop_check import CropVerifier
 
 SURE = 0.9
-"""A kept proposal scoring under this is kept only just (``Detection.sure`` False): no labelled plate of
-the OpenALPR dev split scores between the served thresholds (0.7, 0.8) and 0.9 for either finder, while
-half of the false plates that pass them on plate-free images do (docs/accuracy.md). A plate the frame's
-edge cuts is always sure: the verifier sees it completed by its mirror image and scores true ones lower."""
+"""A kept proposal scoring under this is kept only just (``Detection.sure`` False): whole plates almost
+never score between the served thresholds (0.7, 0.8) and 0.9, while half of the false plates that pass
+them on plate-free images do (models/plate-verifier/MODEL_CARD.md). A plate the frame's edge cuts is
+always sure: the verifier sees it completed by its mirror image and scores true ones lower."""
 
 
 class PlateVerifier(CropVerifier):
@@ -30,4 +30,3 @@ class PlateVerifier(CropVerifier):
         h, w = rgb.shape[:2]
         return [replace(d, sure=bool(s >= SURE or at_edge(d.box, w, h)))
                 for d, s in zip(found, scores, strict=True) if s >= threshold]
-

@@ -48,3 +48,10 @@ FOLLOW_GROWTH = 0.02
 """Least growth of a propagated mask per frame over which its object itself was followed
 (``service.core.follow``), as a share of the object's size: what following can drift by. It does not
 scale with the stride: a followed object's place is measured in every frame, not guessed."""
+
+
+FOLLOW_SHARE = {"plates": 0.25}
+"""Class -> share of ``FOLLOW_GROWTH`` its followed masks grow by (1 for any other). A plate is rigid:
+its points move as one, so following it drifts far less than following a face, which turns and changes
+shape. Measured (docs/accuracy.md, "Video"): a quarter leaves every plate and face leak of the scene
+suites as it was and takes the background a followed false plate (a large sign) held."""

@@ -29,6 +29,7 @@ from service.core.strides import (
     CONFIRM_AFTER,
     EDGE_HOLD,
     FOLLOW_GROWTH,
+    FOLLOW_SHARE,
     HOLD_STRIDES,
     LOOKAHEAD_STRIDES,
     MIN_SPEED_PER_STRIDE,
@@ -349,16 +350,16 @@ class Propagator:
 
     def _drifted(self, tr: Track, det: Detection | None, f: int, t: int, least: float) -> Detection | None:
         """``det`` (sighting ``f`` moved to frame ``t``) grown by how far the object may have moved on its
-        own since (or until) it was seen: per frame the
-        object itself was followed, ``follow_growth`` × its size (following measured where it went);
-        per other frame, the track's fastest corner speed relative to its path (px/frame), at least
-        ``least`` × its size."""
+        own since (or until) it was seen: per frame the object itself was followed, ``follow_growth`` ×
+        its size × its class's ``FOLLOW_SHARE`` (following measured where it went); per other frame,
+        the track's fastest corner speed relative to its path (px/frame), at least ``least`` × its
+        size."""
         if det is None:
             return None
         gap = abs(t - f)
         followed = min(gap, self._followed(tr, f, t))
         px = (max(least * det.size, self._own_speed(tr) if gap > followed else 0.0) * (gap - followed)
-              + self.follow_growth * det.size * followed)
+              + self.follow_growth * FOLLOW_SHARE.get(tr.cls, 1.0) * det.size * followed)
         return self._grow(det, px)
 
     def _grow(self, det: Detection | None, px: float) -> Detection | None:

@@ -336,6 +336,21 @@ def test_a_followed_object_is_masked_where_it_is_and_grows_little():
     assert paint(unfollowed[5], (200, 300)).sum() > 4 * paint(objs[5], (200, 300)).sum()
 
 
+def test_a_followed_plate_grows_by_a_quarter_of_what_a_followed_face_does():
+    """Held after its last sighting and followed standing still, a 100-px object grows by the follow
+    growth per frame: a face by 2 % of its size a frame, a plate (rigid) by a quarter of that."""
+    grown = {}
+    for cls in ("faces", "plates"):
+        frames = [[det(100, 50, 100, cls)] if t == 0 else None for t in range(6)]
+        still = np.eye(3)
+        objs = _run_followed(Propagator(300, 200, window=2, hold=6, follow_growth=0.02), frames,
+                             [{0: still} if t else None for t in range(6)])
+        m = paint(objs[5], (200, 300))
+        assert m[50:150, 100:200].all(), cls
+        grown[cls] = int(np.nonzero(m.any(axis=0))[0].min())  # the mask's left edge
+    assert grown == {"faces": 100 - 10, "plates": 100 - 3}  # 5 frames × 2 px, and × 0.5 px (ceiled)
+
+
 def test_between_two_sightings_that_disagree_each_one_stays_covered():
     """A standing object found first small (a face), then large and offset (its head): the interpolated
     box alone would squeeze both shapes into an average and uncover the part each one held."""

@@ -85,6 +85,17 @@ def tiny_verifier(bias: float):
     return model
 
 
+def tiny_plate_verifier(directory: Path, bias: float, thresholds: dict[str, float] | None = None):
+    """``tiny_verifier(bias)`` saved in ``directory`` and served as the plate verifier (ONNX, CPU)."""
+    from service.inference.devices import Compute
+    from service.inference.engines import make_engine
+    from service.inference.plate_check import PlateVerifier
+
+    cfg = {**tiny_verifier_config(), **({"thresholds": thresholds} if thresholds else {})}
+    save_model_dir(tiny_verifier(bias), cfg, directory)
+    return PlateVerifier(make_engine(Compute("cpu", "onnx", 1), directory), cfg)
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tiny_models_dir):
     from service.inference.devices import Compute

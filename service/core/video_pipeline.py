@@ -71,8 +71,7 @@ def frame_detections_many(models: ModelSet, frames: list[np.ndarray], opts: Opti
     out = []
     for raw in detect_many(models, frames, low, timer, confirm=False, edge_pad=EDGE_PAD):
         weak = [(d.cls == "faces" and d.score < opts.face_threshold)
-                or (d.cls == "plates" and (max(d.box[2] - d.box[0], d.box[3] - d.box[1]) < speck
-                                           or not d.sure))
+                or (d.cls == "plates" and (d.size < speck or not d.sure))
                 for d in raw]
         found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
         out.append(([d for d, k in zip(found, weak, strict=True) if not k],

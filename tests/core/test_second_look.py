@@ -16,7 +16,7 @@ from service.core.second_look import MAX_TILES, look, tile_spans
 from service.datasets import load_records, select
 from service.evaluation.runner import ground_truth
 from service.media.images import decode
-from tests.conftest import FIXTURES, fixture_faces, need_shared_data
+from tests.conftest import FIXTURES, fixture_faces, need_shared_data, tiny_plate_verifier
 
 FRAME = (720, 1280)
 
@@ -111,17 +111,9 @@ def test_a_plate_the_second_look_finds_must_convince_the_plate_verifier(fast_mod
     a look-alike found where a track is lost would start a track of its own."""
     from dataclasses import replace
 
-    from service.inference.devices import Compute
-    from service.inference.engines import make_engine
-    from service.inference.model_files import save_model_dir
-    from service.inference.plate_check import PlateVerifier
-    from tests.conftest import tiny_verifier, tiny_verifier_config
-
     def with_verifier(bias: float):
-        cfg = {**tiny_verifier_config(), "thresholds": {"unet": 0.4}}
-        save_model_dir(tiny_verifier(bias), cfg, tmp_path / str(bias))
-        return replace(fast_models, plate_verifier=PlateVerifier(make_engine(Compute("cpu", "onnx", 1),
-                                                                             tmp_path / str(bias)), cfg))
+        verifier = tiny_plate_verifier(tmp_path / str(bias), bias, {"unet": 0.4})
+        return replace(fast_models, plate_verifier=verifier)
 
     records = select(load_records(need_shared_data() / "plates_uc3m_lp_320"), "test")
     (r,) = [r for r in records if r.plates][:1]

@@ -15,15 +15,13 @@ from service.inference.engines import make_engine
 from service.inference.model_files import save_model_dir
 from service.inference.plate_check import PlateVerifier
 from service.inference.registry import load_models
-from tests.conftest import models_without, tiny_verifier, tiny_verifier_config
+from tests.conftest import models_without, tiny_plate_verifier, tiny_verifier, tiny_verifier_config
 
 CPU = Compute("cpu", "onnx", 1)
 
 
 def _verifier(tmp_path, bias: float) -> PlateVerifier:
-    cfg = tiny_verifier_config()
-    save_model_dir(tiny_verifier(bias), cfg, tmp_path / "plate-verifier")
-    return PlateVerifier(make_engine(CPU, tmp_path / "plate-verifier"), cfg)
+    return tiny_plate_verifier(tmp_path / "plate-verifier", bias)
 
 
 def _plate(box=(40, 50, 90, 62)) -> Detection:

@@ -36,16 +36,18 @@ def tiny_config(role: str, arch: str) -> dict:
 
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory) -> Path:
-    """Every role × both backends, the face finder and both verifiers, untrained, saved like real model
-    directories (ONNX included)."""
+    """The shaping roles × both backends, the plate finder, the face finder and both verifiers, untrained,
+    saved like real model directories (ONNX included)."""
     import torch
 
     torch.manual_seed(0)
     root = tmp_path_factory.mktemp("models")
-    for role in ("faces", "plates", "plate-shapes"):
+    for role in ("faces", "plate-shapes"):
         for arch in ("unet", "deeplabv3plus"):
             cfg = tiny_config(role, arch)
             save_model_dir(build_model(cfg).eval(), cfg, root / f"{role}-{arch}")
+    cfg = tiny_config("plates", "unet")
+    save_model_dir(build_model(cfg).eval(), cfg, root / "plates-unet")  # the plate finder of every backend
     cfg = tiny_config("face-finder", "unet")
     finder = build_model(cfg).eval()
     head = finder.segmentation_head[0]  # silent: an untrained finder would propose faces everywhere
@@ -85,13 +87,13 @@ def tiny_verifier(bias: float):
     return model
 
 
-def tiny_plate_verifier(directory: Path, bias: float, thresholds: dict[str, float] | None = None):
+def tiny_plate_verifier(directory: Path, bias: float, threshold: float | None = None):
     """``tiny_verifier(bias)`` saved in ``directory`` and served as the plate verifier (ONNX, CPU)."""
     from service.inference.devices import Compute
     from service.inference.engines import make_engine
     from service.inference.plate_check import PlateVerifier
 
-    cfg = {**tiny_verifier_config(), **({"thresholds": thresholds} if thresholds else {})}
+    cfg = {**tiny_verifier_config(), **({"threshold": threshold} if threshold is not None else {})}
     save_model_dir(tiny_verifier(bias), cfg, directory)
     return PlateVerifier(make_engine(Compute("cpu", "onnx", 1), directory), cfg)
 

@@ -61,7 +61,7 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
                                               opts.plate_work_size or models.plate_work_size)
             for out, rgb, dets in zip(found, frames, plates, strict=True):
                 if models.plate_verifier is not None:
-                    dets = models.plate_verifier.keep(rgb, dets, opts.backend)
+                    dets = models.plate_verifier.keep(rgb, dets)
                 out += backend.plate_shapes.refine(rgb, dets)
     return found
 

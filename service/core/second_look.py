@@ -100,7 +100,7 @@ def _plates(models: ModelSet, backend: Backend, rgb: np.ndarray, opts: Options, 
                      for d in backend.plates.objects(local, 1.0, opts.plate_threshold, local.shape)]
     verifier = models.plate_verifier
     if verifier is not None:  # as every plate proposal: a look-alike found here would start a track
-        parts = [[d for d in verifier.keep(rgb, found, opts.backend) if d.sure] for found in parts]
+        parts = [[d for d in verifier.keep(rgb, found) if d.sure] for found in parts]
     out: list[Detection | None] = []
     taken = list(taken)
     for (_, search, _), found in zip(wanted, parts, strict=True):

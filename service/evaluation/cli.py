@@ -141,7 +141,7 @@ def _evaluate_verifier(args: argparse.Namespace) -> int:
     result = {"backend": args.backend, "plate_threshold": args.plate_threshold,
               "plates": len(positives), "plates_found": int(sum(s >= 0 for s in positives)),
               "negative_images": len(negatives),
-              "served_threshold": models.plate_verifier.threshold_for(args.backend),
+              "served_threshold": models.plate_verifier.threshold,
               "trade_off": trade_off(positives, negatives)}
     return _emit(result, args.json)
 

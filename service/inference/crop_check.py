@@ -34,14 +34,7 @@ class CropVerifier:
         self.cfg = cfg
         self.size = int(cfg.get("input_size", 96))
         self.contexts = view_contexts(cfg)
-        # chosen on held-out data for recall, per finder where finders propose differently (``threshold``
-        # for any other); see the model card
-        self.threshold = float(cfg.get("threshold", 0.5))
-        self.thresholds = {str(k): float(v) for k, v in (cfg.get("thresholds") or {}).items()}
-
-    def threshold_for(self, finder: str | None) -> float:
-        """The threshold for proposals of the finder of backend ``finder``."""
-        return self.thresholds.get(finder or "", self.threshold)
+        self.threshold = float(cfg.get("threshold", 0.5))  # chosen on held-out data: see the model card
 
     def scores(self, rgb: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
         """Object probability per box (float32, one per box)."""

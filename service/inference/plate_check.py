@@ -12,7 +12,7 @@ from service.inference.crop_check import CropVerifier
 
 SURE = 0.9
 """A kept proposal scoring under this is kept only just (``Detection.sure`` False): whole plates almost
-never score between the served thresholds (0.7, 0.8) and 0.9, while half of the false plates that pass
+never score between the served threshold (0.7) and 0.9, while half of the false plates that pass
 them on plate-free images do (models/plate-verifier/MODEL_CARD.md). A plate the frame's edge cuts is
 always sure: the verifier sees it completed by its mirror image and scores true ones lower."""
 
@@ -20,13 +20,12 @@ always sure: the verifier sees it completed by its mirror image and scores true 
 class PlateVerifier(CropVerifier):
     mirror = True  # the plate finder completes a plate the edge cuts by its mirror image (EDGE_MIRROR)
 
-    def keep(self, rgb, found: list[Detection], finder: str | None = None) -> list[Detection]:
-        """The proposals (of the plate finder of backend ``finder``) this model takes for plates, those
-        under ``SURE`` marked as kept only just."""
+    def keep(self, rgb, found: list[Detection]) -> list[Detection]:
+        """The plate finder's proposals this model takes for plates, those under ``SURE`` marked as kept
+        only just."""
         if not found:
             return found
         scores = self.scores(rgb, [d.box for d in found])
-        threshold = self.threshold_for(finder)
         h, w = rgb.shape[:2]
         return [replace(d, sure=bool(s >= SURE or at_edge(d.box, w, h)))
-                for d, s in zip(found, scores, strict=True) if s >= threshold]
+                for d, s in zip(found, scores, strict=True) if s >= self.threshold]

@@ -112,7 +112,7 @@ def test_a_plate_the_second_look_finds_must_convince_the_plate_verifier(fast_mod
     from dataclasses import replace
 
     def with_verifier(bias: float):
-        verifier = tiny_plate_verifier(tmp_path / str(bias), bias, {"unet": 0.4})
+        verifier = tiny_plate_verifier(tmp_path / str(bias), bias, threshold=0.4)
         return replace(fast_models, plate_verifier=verifier)
 
     records = select(load_records(need_shared_data() / "plates_uc3m_lp_320"), "test")

@@ -16,10 +16,10 @@ CPU_TORCH = Compute("cpu", "torch", 1)
 
 @pytest.mark.parametrize("arch", ["unet", "deeplabv3plus"])
 def test_saved_model_loads_and_engines_agree(tiny_models_dir, arch):
-    model_dir = tiny_models_dir / f"plates-{arch}"
+    model_dir = tiny_models_dir / f"plate-shapes-{arch}"
     assert read_config(model_dir)["architecture"] == arch
     _, cfg = load_torch_model(model_dir)
-    assert cfg["role"] == "plates"
+    assert cfg["role"] == "plate-shapes"
     x = np.random.default_rng(0).normal(size=(2, 3, 96, 128)).astype(np.float32)
     a = make_engine(CPU_ONNX, model_dir).run(x)
     b = make_engine(CPU_TORCH, model_dir).run(x)
@@ -59,6 +59,22 @@ def test_the_face_finder_is_required_unless_turned_off(tmp_path, tiny_models_dir
     shutil.copytree(tiny_models_dir / "plates-unet", tmp_path / "face-finder")
     with pytest.raises(ConfigurationError, match="not a face-finder model"):
         load_models(tmp_path, ("unet",), CPU_ONNX)
+
+
+def test_every_backend_shapes_what_the_one_plate_finder_finds(tmp_path, tiny_models_dir):
+    """Detection is shared, as for faces: both backends hold the same plate finder (loaded once, from
+    ``models/plates-unet``) and their own shaper; without that finder nothing starts."""
+    from service.inference.registry import PLATE_FINDER, load_models
+
+    models = load_models(tiny_models_dir, ("unet", "deeplabv3plus"), CPU_ONNX)
+    unet, dlv3 = models.backends["unet"], models.backends["deeplabv3plus"]
+    assert unet.plates is dlv3.plates and unet.plates.cfg["architecture"] == "unet"
+    assert unet.plate_shapes is not dlv3.plate_shapes
+    assert dlv3.plate_shapes.cfg["architecture"] == "deeplabv3plus"
+    assert PLATE_FINDER in models.precisions()
+    models_without(tiny_models_dir, tmp_path, PLATE_FINDER)
+    with pytest.raises(ConfigurationError, match=PLATE_FINDER):
+        load_models(tmp_path, ("deeplabv3plus",), CPU_ONNX)
 
 
 def _quantized_copy(tiny_models_dir, tmp_path, name: str, objects: list[dict]):

@@ -20,8 +20,8 @@ from tests.conftest import models_without, tiny_plate_verifier, tiny_verifier, t
 CPU = Compute("cpu", "onnx", 1)
 
 
-def _verifier(tmp_path, bias: float) -> PlateVerifier:
-    return tiny_plate_verifier(tmp_path / "plate-verifier", bias)
+def _verifier(tmp_path, bias: float, threshold: float | None = None) -> PlateVerifier:
+    return tiny_plate_verifier(tmp_path / "plate-verifier", bias, threshold)
 
 
 def _plate(box=(40, 50, 90, 62)) -> Detection:
@@ -54,26 +54,18 @@ def test_each_proposal_is_seen_as_a_strip_of_its_views_narrow_above_wide(tmp_pat
     assert (wide[32] > 128).sum() == pytest.approx(13, abs=2)
 
 
-def test_each_plate_finder_has_its_own_threshold(tmp_path):
-    verifier = _verifier(tmp_path, 0.0)  # every proposal scores 0.5
-    verifier.thresholds = {"unet": 0.7, "deeplabv3plus": 0.4}
-    rgb = np.full((120, 160, 3), 90, np.uint8)
-    assert verifier.keep(rgb, [_plate()], "unet") == []
-    assert len(verifier.keep(rgb, [_plate()], "deeplabv3plus")) == 1
-    assert len(verifier.keep(rgb, [_plate()], "another")) == 1  # ``threshold`` (0.5) for any other
-    assert verifier.threshold_for(None) == 0.5
-
-
 def test_a_proposal_kept_only_just_is_marked_unsure(tmp_path):
     """Kept over the threshold but under ``SURE``: a plate on a still; video waits to see it again."""
     rgb = np.full((120, 160, 3), 90, np.uint8)
     marginal = _verifier(tmp_path / "m", 0.0)  # every proposal scores 0.5
-    marginal.thresholds = {"unet": 0.4}
-    (kept,) = marginal.keep(rgb, [_plate()], "unet")
+    marginal.threshold = 0.4
+    (kept,) = marginal.keep(rgb, [_plate()])
     assert not kept.sure and kept.box == _plate().box
-    (at_edge,) = marginal.keep(rgb, [_plate((0, 50, 40, 62))], "unet")
+    marginal.threshold = 0.6
+    assert marginal.keep(rgb, [_plate()]) == []
+    (at_edge,) = _verifier(tmp_path / "e", 0.0, threshold=0.4).keep(rgb, [_plate((0, 50, 40, 62))])
     assert at_edge.sure  # cut by the frame: the verifier sees it completed by its mirror image
-    (certain,) = _verifier(tmp_path / "c", 20.0).keep(rgb, [_plate()], "unet")
+    (certain,) = _verifier(tmp_path / "c", 20.0).keep(rgb, [_plate()])
     assert certain.sure
 
 

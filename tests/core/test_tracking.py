@@ -118,6 +118,29 @@ def test_weak_sightings_confirmed_again_become_an_object():
         assert not m[30, 155:165].any(), t
 
 
+def test_a_weak_view_of_an_object_sighted_in_the_same_frame_widens_its_mask():
+    """A masked face's sure sighting may hold only its eyes while a weak proposal holds the whole face:
+    the weak view's pixels join the sighting (as a still paints both), within ``WEAK_VIEW_REACH`` × the
+    sighting's box; a weak one elsewhere does not."""
+    upper = np.zeros((30, 30), bool)
+    upper[:14] = True
+    eyes = Detection("faces", 0.9, (35, 12, 65, 42), upper)  # its window: 1.3× reaches rows 7–46
+    whole = Detection("faces", 0.2, (38, 16, 62, 56), np.ones((40, 24), bool))  # box IoU 0.5
+    due = [t % 4 == 0 for t in range(9)]
+    out = run(Propagator(200, 100, window=4, hold=4, confirm_after=2),
+              [[eyes] if d else None for d in due],
+              [[whole] + ([det(150)] if t == 4 else []) if d else None for t, d in enumerate(due)])
+    for t in range(9):
+        m = paint(out[t], (100, 200))
+        assert m[16:47, 38:62].all(), t  # the whole face, at every frame
+        assert not m[30, 155:165].any(), t  # a weak one seen once, overlapping nothing, is a guess
+    for t in (0, 4, 8):
+        assert not paint(out[t], (100, 200))[48:56].any(), t  # nothing beyond the reach
+    plain = run(Propagator(200, 100, window=4, hold=4, confirm_after=2),
+                [[eyes] if d else None for d in due], [[] if d else None for d in due])
+    assert not paint(plain[0], (100, 200))[30:42, 38:62].any()  # without the weak view: the eyes only
+
+
 def test_a_weak_guess_in_the_last_detected_frame_is_masked_at_the_end():
     """A weak guess that could not be found again because the video ended is masked (fail closed); one
     that had a later detected frame to be found in, and was not, stays unmasked."""

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 
 from service.inference.engines import Engine
@@ -242,3 +243,22 @@ def test_unsure_proposals_need_the_crop_models_confirmation(default_models):
     flat = np.float32([[60, 60, 120, 130, 0.9]])
     assert refiner.refine(wall, flat, unsure=np.array([True])) == []
     assert len(refiner.refine(wall, flat, unsure=np.array([False]))) == 1
+
+
+def test_a_small_plates_rounded_mask_gets_square_corners_and_a_large_or_ragged_one_keeps_its_shape():
+    from service.geometry import Detection
+    from service.inference.segmenters import SMALL_PLATE, squared
+
+    rounded = np.zeros((8, 20), np.uint8)
+    cv2.ellipse(rounded, (10, 4), (11, 5), 0, 0, 360, 1, -1)  # corners cut off, as a blurry threshold does
+    small = Detection("plates", 0.9, (10, 10, 30, 18), rounded > 0)
+    out = squared(small)
+    assert out.box == small.box and (out.mask >= small.mask).all()  # never less than it was
+    assert out.mask.sum() > small.mask.sum() and out.mask[[0, 0, -1, -1], [0, -1, 0, -1]].all()
+
+    wide = np.kron(rounded, np.ones((2, 4), np.uint8)) > 0  # the same shape, 80 px wide
+    big = Detection("plates", 0.9, (0, 0, 2 * SMALL_PLATE, 16), wide)
+    assert squared(big) is big
+    ragged = np.zeros((8, 20), bool)
+    ragged[:, :3] = ragged[:3, :] = True  # an L: a plate and a bumper, not a rectangle
+    assert squared(Detection("plates", 0.9, (10, 10, 30, 18), ragged)).mask.sum() == ragged.sum()

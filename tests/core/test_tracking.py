@@ -142,8 +142,9 @@ def test_a_weak_view_of_an_object_sighted_in_the_same_frame_widens_its_mask():
 
 
 def test_a_weak_guess_in_the_last_detected_frame_is_masked_at_the_end():
-    """A weak guess that could not be found again because the video ended is masked (fail closed); one
-    that had a later detected frame to be found in, and was not, stays unmasked."""
+    """A weak face that could not be found again because the video ended is masked (fail closed); one
+    that had a later detected frame to be found in, and was not, stays unmasked. A weak plate (a speck,
+    or one the verifier kept only just) is not masked on the strength of the video ending."""
     due = [t % 4 == 0 for t in range(11)]
     weak = [([det(150)] if t == 8 else []) + ([det(40)] if t == 4 else []) if due[t] else None
             for t in range(11)]
@@ -152,6 +153,9 @@ def test_a_weak_guess_in_the_last_detected_frame_is_masked_at_the_end():
     for t in range(7, 11):  # the frames still pending at the end (up to 6 were final before)
         assert paint(out[t], (100, 200))[30, 152:168].all(), t
     assert not any(paint(out[t], (100, 200))[30, 42:58].any() for t in range(11))
+    plates = run(Propagator(200, 100, window=4, hold=4, confirm_after=2), [[] if d else None for d in due],
+                 [[det(150, cls="plates")] if t == 8 else [] if d else None for t, d in enumerate(due)])
+    assert not any(paint(plates[t], (100, 200)).any() for t in range(11))  # a weak plate is a guess
 
 
 def test_a_wrong_camera_motion_does_not_uncover_a_tracked_object():

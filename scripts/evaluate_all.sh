@@ -32,3 +32,8 @@ $veil evaluate-verifier --data "$data" --class faces --json "$out/negatives/veri
 for profile in fast balanced thorough; do
   $veil evaluate-video --suite scenes --clips 2 --profile $profile --json "$out/video/scenes-$profile.json" > /dev/null
 done
+# objects that move by themselves (a car crossing, a face walking past), one scene per camera motion
+for profile in fast balanced; do
+  $veil evaluate-video --suite scenes --kinds traffic --clips 4 --profile $profile \
+    --json "$out/video/traffic-$profile.json" > /dev/null
+done

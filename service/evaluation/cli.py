@@ -173,7 +173,8 @@ def add_evaluate_video(sub) -> None:
     p.add_argument("--clips", type=int, default=24, help="clips per class (stills) or per kind (scenes)")
     p.add_argument("--motions", default=None,
                    help="comma-separated motions the clips cycle through (default: all of them)")
-    p.add_argument("--kinds", default=None, help="scenes: comma-separated kinds (default: all of them)")
+    p.add_argument("--kinds", default=None, help="scenes: comma-separated kinds (default: street, road, "
+                   "crowd, text; traffic, whose objects move by themselves, only when named)")
     p.add_argument("--skip", type=int, default=0,
                    help="skip the first N annotated stills per class: a held-out suite (e.g. --skip 24)")
     p.add_argument("--frames", type=int, default=0, help="frames per clip (default: 30 stills, 60 scenes)")
@@ -224,15 +225,15 @@ def video_options(args: argparse.Namespace):
 
 def _evaluate_video(args: argparse.Namespace) -> int:
     from service.evaluation.video_leaks import MOTIONS
-    from service.evaluation.video_scenes import KINDS, SCENE_MOTIONS
+    from service.evaluation.video_scenes import ALL_KINDS, KINDS, SCENE_MOTIONS
 
     known = SCENE_MOTIONS if args.suite == "scenes" else MOTIONS
     motions = tuple(args.motions.split(",")) if args.motions else known
     if unknown := set(motions) - set(known):
         raise SystemExit(f"unknown motions {sorted(unknown)}; known: {', '.join(known)}")
     kinds = tuple(args.kinds.split(",")) if args.kinds else KINDS
-    if unknown := set(kinds) - set(KINDS):
-        raise SystemExit(f"unknown kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
+    if unknown := set(kinds) - set(ALL_KINDS):
+        raise SystemExit(f"unknown kinds {sorted(unknown)}; known: {', '.join(ALL_KINDS)}")
     if (args.skip < 0 or (args.edge_every or 0) < 0 or args.clips < 1 or args.frames < 0
             or (args.edge_hold is not None and args.edge_hold < 1) or (args.stride or 1) < 1):
         raise SystemExit("--skip, --frames and --edge-every must be 0 or more, --clips, --stride and "

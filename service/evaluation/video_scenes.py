@@ -13,7 +13,7 @@ plates) and ``text`` (nothing).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,8 +28,14 @@ from service.negatives import EVAL_SEED, render
 KINDS = ("street", "road", "crowd", "text")
 """What a scene holds: road + crowd inset + sign; road + sign; crowd photo on a texture + sign; text
 on a texture."""
+MOVING_KINDS = ("traffic",)
+"""Scenes whose objects move by themselves, not only with the camera: ``traffic`` is a road photo with
+a car's rear (its plate) driving across it and a face walking the other way. Not in the default suite,
+whose published rates they would change; ``--kinds traffic`` measures them."""
+ALL_KINDS = KINDS + MOVING_KINDS
 SCENE_MOTIONS = ("pan", "shake", "zoom", "pan-shake")
-CLASSES_OF = {"street": ("faces", "plates"), "road": ("plates",), "crowd": ("faces",), "text": ()}
+CLASSES_OF = {"street": ("faces", "plates"), "road": ("plates",), "crowd": ("faces",), "text": (),
+              "traffic": ("faces", "plates")}
 
 MARGIN = 1.25
 """The canvas is this many times the frame's size: room for the camera to move."""
@@ -45,10 +51,23 @@ class SceneSpec:
 
 
 @dataclass
+class Sprite:
+    """A picture that moves over the canvas on its own: at frame t its top left is at start + t × step."""
+
+    rgb: np.ndarray
+    masks: list[np.ndarray]  # its objects, sprite-sized
+    cls: str
+    start: tuple[float, float]
+    step: tuple[float, float]  # canvas px per frame
+    ignore: np.ndarray | None = None  # sprite-sized: other objects its edge cuts (count for nothing)
+
+
+@dataclass
 class Canvas:
     rgb: np.ndarray
     objects: dict[str, list[np.ndarray]]  # class -> object masks on the canvas
     ignore: np.ndarray | None = None  # faces too small to be annotated: neither leak nor background
+    sprites: list[Sprite] = field(default_factory=list)
 
 
 def _cover(rgb: np.ndarray, masks: list[np.ndarray], w: int, h: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -115,7 +134,7 @@ def compose(spec: SceneSpec, road: Record | None, crowd: Record | None, read) ->
     rng = np.random.default_rng(spec.seed)
     cw, ch = round(spec.size[0] * MARGIN), round(spec.size[1] * MARGIN)
     canvas = Canvas(np.zeros((ch, cw, 3), np.uint8), {"faces": [], "plates": []})
-    if spec.kind in ("street", "road") and road is not None:
+    if spec.kind in ("street", "road", "traffic") and road is not None:
         rgb, masks = _cover(*_load(road, "plates", read), cw, ch)
         canvas.rgb[:] = rgb
         canvas.objects["plates"] = masks
@@ -144,6 +163,8 @@ def compose(spec: SceneSpec, road: Record | None, crowd: Record | None, read) ->
         y = min(max(0, y), ch - size[1])
         _paste(canvas, small, smasks, "faces", x, y)
         _mark_ignored(canvas, crowd, size, x, y)
+    if spec.kind == "traffic":
+        _add_movers(canvas, spec, road, crowd, read, rng)
     # text everywhere: a sign or a document, a quarter of the frame wide (a look-alike of both classes)
     kind = ("poster", "receipt", "screenshot", "letter")[int(rng.integers(4))]
     doc = render(kind, EVAL_SEED + 7919 * spec.seed + 1)
@@ -164,6 +185,86 @@ def compose(spec: SceneSpec, road: Record | None, crowd: Record | None, read) ->
             y = int(rng.integers(0, max(1, ch - doc.shape[0])))
     _paste(canvas, doc, [], None, x, y)
     return canvas
+
+
+def _window(rgb: np.ndarray, box: tuple[float, float, float, float], wide: float, tall: float
+            ) -> tuple[np.ndarray, tuple[int, int]]:
+    """The part of ``rgb`` around ``box``, ``wide`` × its width and ``tall`` × its height, and its top
+    left corner in ``rgb``."""
+    x1, y1, x2, y2 = box
+    cx, cy, hw, hh = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) * wide / 2, (y2 - y1) * tall / 2
+    h, w = rgb.shape[:2]
+    left, top = int(max(0, cx - hw)), int(max(0, cy - hh))
+    right, bottom = int(min(w, cx + hw)), int(min(h, cy + hh))
+    return rgb[top:bottom, left:right], (left, top)
+
+
+def _add_movers(canvas: Canvas, spec: SceneSpec, road: Record | None, crowd: Record | None, read,
+                rng: np.random.Generator) -> None:
+    """A car's rear (the road photo's widest plate with its bumper) driving across the lower half of the
+    canvas over the clip, and the crowd photo's largest face walking the other way across its upper half:
+    18 and 9 canvas px a frame over 60 frames, a car passing and a person walking past a camera."""
+    ch, cw = canvas.rgb.shape[:2]
+    n = max(1, spec.frames - 1)
+    ltr = bool(rng.integers(2))
+    if road is not None and road.plates:
+        rgb, masks = _load(road, "plates", read)
+        widest = max(range(len(masks)), key=lambda i: float(np.ptp(road.plates[i][:, 0])))
+        q = road.plates[widest]
+        patch, (x, y) = _window(rgb, (q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()), 2.6, 4.0)
+        mask = masks[widest][y:y + patch.shape[0], x:x + patch.shape[1]]
+        travel = 0.7 * cw
+        x0 = (cw - travel) / 2 - patch.shape[1] / 2
+        y0 = ch * 0.62 - patch.shape[0] / 2
+        step = travel / n
+        canvas.sprites.append(Sprite(patch.copy(), [mask.copy()], "plates",
+                                     (x0 if ltr else x0 + travel, y0), (step if ltr else -step, 0.0)))
+    if crowd is not None and crowd.faces:
+        rgb, masks = _load(crowd, "faces", read)
+        if masks:
+            sizes = [float(m.sum()) for m in masks]
+            i = int(np.argmax(sizes))
+            ys, xs = np.nonzero(masks[i])
+            patch, (x, y) = _window(rgb, (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), 2.2, 2.2)
+            part = (slice(y, y + patch.shape[0]), slice(x, x + patch.shape[1]))
+            others = _unannotated(crowd)[part].copy()
+            for k, m in enumerate(masks):
+                if k != i:
+                    others |= m[part]
+            s = 72.0 / max(1, xs.max() + 1 - xs.min())  # a face 72 px wide: close to the camera
+            size = (max(1, round(patch.shape[1] * s)), max(1, round(patch.shape[0] * s)))
+            patch = cv2.resize(patch, size, interpolation=cv2.INTER_LINEAR)
+            mask, others = (cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+                            for m in (masks[i][part], others))
+            travel = 0.35 * cw
+            x0 = (cw - travel) / 2 - size[0] / 2
+            y0 = ch * 0.3 - size[1] / 2
+            step = travel / n
+            canvas.sprites.append(Sprite(patch, [mask], "faces", (x0 + travel if ltr else x0, y0),
+                                         (-step if ltr else step, 0.0), others & ~mask))
+
+
+def _at_frame(canvas: Canvas, t: int) -> Canvas:
+    """The canvas as frame ``t`` sees it: its sprites pasted where they have moved to (over what is
+    there, whose objects lose those pixels)."""
+    if not canvas.sprites:
+        return canvas
+    out = replace(canvas, rgb=canvas.rgb.copy(),
+                  objects={cls: [m.copy() for m in objs] for cls, objs in canvas.objects.items()},
+                  sprites=[])
+    ch, cw = out.rgb.shape[:2]
+    for sp in canvas.sprites:
+        x, y = round(sp.start[0] + t * sp.step[0]), round(sp.start[1] + t * sp.step[1])
+        h, w = sp.rgb.shape[:2]
+        x1, y1, x2, y2 = max(0, x), max(0, y), min(cw, x + w), min(ch, y + h)
+        if x2 <= x1 or y2 <= y1:
+            continue
+        part = (slice(y1 - y, y2 - y), slice(x1 - x, x2 - x))
+        _paste(out, sp.rgb[part], [m[part] for m in sp.masks], sp.cls, x1, y1)
+        out.ignore = np.zeros((ch, cw), bool) if out.ignore is None else out.ignore.copy()
+        # what the sprite covers is its own: ignored only where it holds objects cut by its edge
+        out.ignore[y1:y2, x1:x2] = False if sp.ignore is None else sp.ignore[part]
+    return out
 
 
 def camera(spec: SceneSpec, t: int, rng_shake: np.ndarray) -> np.ndarray:
@@ -191,9 +292,10 @@ def frames_of(spec: SceneSpec, canvas: Canvas
     w, h = spec.size
     for t in range(spec.frames):
         m = camera(spec, t, shake)
-        frame = cv2.warpAffine(canvas.rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        truth = {cls: [_warp(o, m, (w, h)) for o in objs] for cls, objs in canvas.objects.items()}
-        ignore = None if canvas.ignore is None else _warp(canvas.ignore, m, (w, h))
+        now = _at_frame(canvas, t)
+        frame = cv2.warpAffine(now.rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        truth = {cls: [_warp(o, m, (w, h)) for o in objs] for cls, objs in now.objects.items()}
+        ignore = None if now.ignore is None else _warp(now.ignore, m, (w, h))
         yield frame, truth, ignore
 
 

@@ -389,3 +389,17 @@ def test_between_two_sightings_that_disagree_each_one_stays_covered():
         m = paint(objs[t], (100, 200))
         assert m[40:60, 50:70].all() and m[20:60, 44:80].all(), t
         assert not m[:, 100:].any(), t  # and nothing far from either
+
+
+def test_a_moved_sighting_grows_by_at_most_twice_its_size():
+    """Two sightings two frames apart whose boxes differ by 12 px give the track an own speed of 6 px a
+    frame; ten frames before it was first seen, its mask would grow by 60 px: it grows by at most
+    ``GROWTH_CAP`` × its size (40 px for 20 px), and still holds where it was seen."""
+    from service.core.tracking import GROWTH_CAP
+
+    frames = [[det(100)] if t == 10 else [det(112)] if t == 12 else None for t in range(16)]
+    out = run(Propagator(300, 100, window=12, hold=12), frames)
+    m = paint(out[0], (100, 300))
+    xs = np.nonzero(m)[1]
+    assert m[20:40, 100:120].all()
+    assert xs.max() + 1 - xs.min() <= 20 + 2 * GROWTH_CAP * 20 + 2

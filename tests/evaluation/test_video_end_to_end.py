@@ -15,7 +15,15 @@ from service.core.video_pipeline import FrameLoop, VideoOptions, redact_video
 from service.datasets import Record
 from service.evaluation.video_end_to_end import scene_rates
 from service.evaluation.video_leaks import Recorder
-from service.evaluation.video_scenes import KINDS, SceneSpec, compose, frames_of, scenes, write_clip
+from service.evaluation.video_scenes import (
+    KINDS,
+    MOVING_KINDS,
+    SceneSpec,
+    compose,
+    frames_of,
+    scenes,
+    write_clip,
+)
 from service.jobs.runner import run_job
 from service.jobs.store import JobStore
 from service.media.video import VideoLimits
@@ -115,6 +123,29 @@ def test_scenes_hold_only_their_classes_and_truth_moves_with_the_camera(tmp_path
             for m in truth.get("plates", []):
                 if m.sum() > 20:
                     assert frame[m].mean() > 200  # the white plate is under its moved mask
+
+
+def test_in_traffic_scenes_a_plate_and_a_face_move_by_themselves_their_truth_with_them(tmp_path):
+    road, crowd = _records(tmp_path)
+    spec = SceneSpec("traffic", "shake", frames=8, size=(640, 360), seed=1)
+    canvas = compose(spec, road, crowd, _read)
+    assert {sp.cls for sp in canvas.sprites} == {"faces", "plates"}
+    seen = list(frames_of(spec, canvas))
+    assert all(len(truth["plates"]) == 2 and len(truth["faces"]) >= 1 for _, truth, _ in seen)
+
+    def centre(m):
+        ys, xs = np.nonzero(m)
+        return np.array([xs.mean(), ys.mean()])
+
+    t0, t7 = seen[0][1], seen[-1][1]
+    still, moving = (centre(t0["plates"][k]) - centre(t7["plates"][k]) for k in range(2))
+    assert np.abs(still).max() < 20  # the road's own plate moves only with the hand-held camera
+    assert abs(moving[0]) > 50 and abs(moving[1]) < 20  # the car drives across it
+    for frame, truth, _ in seen:
+        for m in truth["plates"]:
+            if m.sum() > 20:  # in view
+                assert frame[m].mean() > 200  # each white plate under its mask
+    assert set(KINDS).isdisjoint(MOVING_KINDS)  # the default suite's rates stay comparable
 
 
 def test_scene_rates_measure_leaks_background_and_fps_end_to_end(tmp_path, tiny_models):

@@ -7,7 +7,8 @@ camera moves over the canvas — a slow pan, a hand-held shake, a zoom — and e
 through it, with the ground-truth object masks moved by the same map. Three kinds besides the mixed
 ``street`` scene have only one class or none, so that every pixel the product changes in them, away
 from the class it still holds, is over-redaction: ``road`` (plates, no faces), ``crowd`` (faces, no
-plates) and ``text`` (nothing).
+plates) and ``text`` (nothing). In ``traffic`` scenes, asked for by name, a car's rear and a face also
+move over the canvas by themselves (``Sprite``), as cars and people do.
 """
 
 from __future__ import annotations

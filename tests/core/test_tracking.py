@@ -403,3 +403,22 @@ def test_a_moved_sighting_grows_by_at_most_twice_its_size():
     xs = np.nonzero(m)[1]
     assert m[20:40, 100:120].all()
     assert xs.max() + 1 - xs.min() <= 20 + 2 * GROWTH_CAP * 20 + 2
+
+
+def test_at_a_sighted_frame_a_large_objects_neighbours_grow_by_half(monkeypatch):
+    """An object moving 2 px a frame on its own, sighted every 5th frame: at a sighted frame its
+    neighbouring sightings, moved there, grow by its own motion over 5 frames (10 px) to complete its
+    shape; for an object of ``SIGHTED_LARGE`` px or more by ``SIGHTED_SHARE`` of that, since the sighting
+    holds it; a small one keeps the whole growth."""
+    from service.core import tracking
+
+    def reach(size, share):
+        monkeypatch.setattr(tracking, "SIGHTED_SHARE", share)
+        frames = [[det(60 + 2 * t, y=30, size=size)] if t % 5 == 0 else None for t in range(16)]
+        m = paint(run(Propagator(400, 200, window=5, hold=5), frames)[5], (200, 400))
+        assert m[30:30 + size, 70:70 + size].all()  # the sighting itself
+        return 70 - int(np.nonzero(m.any(axis=0))[0].min())  # px masked left of it
+
+    large, share = max(tracking.SIGHTED_LARGE, 100), tracking.SIGHTED_SHARE
+    assert reach(large, 1.0) - reach(large, share) >= 4
+    assert reach(40, 1.0) == reach(40, share)

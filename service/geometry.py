@@ -95,6 +95,14 @@ def crop_to(det: Detection, box: tuple[int, int, int, int]) -> np.ndarray:
     return out
 
 
+def scaled(box, wide: float, tall: float | None = None) -> tuple[float, float, float, float]:
+    """``box`` scaled about its centre: ``wide`` × its width and ``tall`` (default ``wide``) × its height."""
+    x1, y1, x2, y2 = box
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    hw, hh = (x2 - x1) * wide / 2, (y2 - y1) * (wide if tall is None else tall) / 2
+    return cx - hw, cy - hh, cx + hw, cy + hh
+
+
 def clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:
     x1, y1, x2, y2 = box
     return (int(max(0, np.floor(x1))), int(max(0, np.floor(y1))),

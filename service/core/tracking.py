@@ -35,7 +35,16 @@ from service.core.strides import (
     MIN_SPEED_PER_STRIDE,
     min_speed,
 )
-from service.geometry import Detection, box_iou, clip_box, crop_to, overlaps_frame, touches_edge, union
+from service.geometry import (
+    Detection,
+    box_iou,
+    clip_box,
+    crop_to,
+    overlaps_frame,
+    scaled,
+    touches_edge,
+    union,
+)
 
 if TYPE_CHECKING:
     from service.core.second_look import Look
@@ -294,10 +303,7 @@ class Propagator:
             seen = tr.seen.get(t)
             if seen is None or tr.cls != d.cls or box_iou(seen.box, d.box) < self.iou_match:
                 continue
-            x1, y1, x2, y2 = seen.box
-            rx, ry = (x2 - x1) * WEAK_VIEW_REACH / 2, (y2 - y1) * WEAK_VIEW_REACH / 2
-            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            rx1, ry1, rx2, ry2 = clip_box((cx - rx, cy - ry, cx + rx, cy + ry), self.width, self.height)
+            rx1, ry1, rx2, ry2 = clip_box(scaled(seen.box, WEAK_VIEW_REACH), self.width, self.height)
             part = crop_to(d, (rx1, ry1, rx2, ry2))
             ys, xs = np.nonzero(part)
             if len(ys):  # the sighting's box grows only as far as the pixels it gains

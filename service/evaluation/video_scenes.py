@@ -24,6 +24,7 @@ import numpy as np
 
 from service.datasets import Record
 from service.evaluation.runner import MIN_FACE, ground_truth
+from service.geometry import scaled
 from service.negatives import EVAL_SEED, render
 
 KINDS = ("street", "road", "crowd", "text")
@@ -77,10 +78,10 @@ def _cover(rgb: np.ndarray, masks: list[np.ndarray], w: int, h: int) -> tuple[np
     s = max(w / rgb.shape[1], h / rgb.shape[0])
     nw, nh = max(w, round(rgb.shape[1] * s)), max(h, round(rgb.shape[0] * s))
     x0, y0 = (nw - w) // 2, (nh - h) // 2
-    scaled = [cv2.resize(m.astype(np.uint8), (nw, nh), interpolation=cv2.INTER_NEAREST) > 0 for m in masks]
-    if any(m.any() for m in scaled):
+    resized = [cv2.resize(m.astype(np.uint8), (nw, nh), interpolation=cv2.INTER_NEAREST) > 0 for m in masks]
+    if any(m.any() for m in resized):
         # inside the middle of the canvas, where the camera looks (``MARGIN``)
-        ys, xs = np.nonzero(np.any(scaled, axis=0))
+        ys, xs = np.nonzero(np.any(resized, axis=0))
         mx, my = round(w * (1 - 1 / MARGIN) / 2), round(h * (1 - 1 / MARGIN) / 2)
         if xs.max() - xs.min() < w - 2 * mx:
             x0 = int(np.clip(x0, xs.max() + 1 - (w - mx), xs.min() - mx))
@@ -88,7 +89,7 @@ def _cover(rgb: np.ndarray, masks: list[np.ndarray], w: int, h: int) -> tuple[np
             y0 = int(np.clip(y0, ys.max() + 1 - (h - my), ys.min() - my))
         x0, y0 = int(np.clip(x0, 0, nw - w)), int(np.clip(y0, 0, nh - h))
     out = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_LINEAR)[y0:y0 + h, x0:x0 + w]
-    return out, [m[y0:y0 + h, x0:x0 + w] for m in scaled]
+    return out, [m[y0:y0 + h, x0:x0 + w] for m in resized]
 
 
 def _paste(canvas: Canvas, rgb: np.ndarray, masks: list[np.ndarray], cls: str | None,
@@ -192,11 +193,10 @@ def _window(rgb: np.ndarray, box: tuple[float, float, float, float], wide: float
             ) -> tuple[np.ndarray, tuple[int, int]]:
     """The part of ``rgb`` around ``box``, ``wide`` × its width and ``tall`` × its height, and its top
     left corner in ``rgb``."""
-    x1, y1, x2, y2 = box
-    cx, cy, hw, hh = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) * wide / 2, (y2 - y1) * tall / 2
+    x1, y1, x2, y2 = scaled(box, wide, tall)
     h, w = rgb.shape[:2]
-    left, top = int(max(0, cx - hw)), int(max(0, cy - hh))
-    right, bottom = int(min(w, cx + hw)), int(min(h, cy + hh))
+    left, top = int(max(0, x1)), int(max(0, y1))
+    right, bottom = int(min(w, x2)), int(min(h, y2))
     return rgb[top:bottom, left:right], (left, top)
 
 

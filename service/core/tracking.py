@@ -9,7 +9,9 @@ carried from each track's nearest other sightings, dilated by how far the track 
 own motion and one frame's least growth. Where a detected frame misses a track, a zoomed second look
 (``service.core.second_look``) may find it, starting a track of its own. Where the object itself was
 followed from frame to frame (``service.core.follow``), its sightings move along that path and grow only
-by what following may drift; elsewhere, where the camera's motion is known (``service.core.motion``),
+by what following may drift; a large object a detected frame finds for the first time is followed back
+through the frames before it that are not yet final, so its mask there sits where it was instead of a
+cone of where it might have been. Elsewhere, where the camera's motion is known (``service.core.motion``),
 they move with the picture, so interpolation, association and growth deal only with the object's own
 motion.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -63,6 +66,11 @@ def for_stride(width: int, height: int, stride: int, window: int, hold: int,
                       edge_hold=max(1, edge_hold) * hold, follow_growth=follow_growth)
 
 
+Back = Callable[[int, list[tuple[float, float, float, float]]], list[np.ndarray | None]]
+"""``back(t, boxes)``: per box (frame ``t``'s pixels), the 3×3 map moving it into frame ``t - 1``, or None
+where it could not be followed (``service.core.follow.ObjectFlow.back``)."""
+
+
 Final = tuple[int, object, list[Detection]]
 """A finalised frame: index, the caller's payload (the frame itself), and the objects to redact."""
 
@@ -94,6 +102,15 @@ sightings a few frames apart whose boxes differ (a head, then its face) can be m
 a long hold it grew a 32-px weak face by 214 px (``fast``'s worst held-out frame, 31.8 % → 24.4 % of the
 background); objects that move by themselves (the ``traffic`` scenes: a car crossing the frame in two
 seconds, a person walking) leak no more with the cap, and no suite's leaks changed (docs/accuracy.md)."""
+
+
+BACK_LARGE = 96
+"""A track a frame starts is followed back (``Propagator._follow_back``) where its sighting is this many
+px or more: a large object's cone before its first sighting covers a large share of the picture, and
+its box holds enough texture to be followed; a small one's cone is small, and following a few px of it
+back latched onto its surroundings (held-out street scenes: faces under 24 px uncovered). Nor is one the
+frame's edge cuts: it is entering, and what its box holds of it does not say how it moved (a face
+entering a panning scene was uncovered before its first sighting)."""
 
 
 SIGHTED_SHARE, SIGHTED_LARGE = 0.5, 96
@@ -142,7 +159,7 @@ class Propagator:
     def push(self, t: int, payload, dets: list[Detection] | None,
              weak: list[Detection] | None = None, camera: np.ndarray | None = None,
              look: Look | None = None, partial: bool = False,
-             followed: dict[int, np.ndarray] | None = None) -> list[Final]:
+             followed: dict[int, np.ndarray] | None = None, back: Back | None = None) -> list[Final]:
         """Add frame ``t`` (``dets`` None when detection was skipped); returns frames now final.
 
         ``weak`` detections (scores under the threshold) extend tracks: an object the detector is unsure
@@ -156,12 +173,14 @@ class Propagator:
         the frame was searched (``service.core.edge_bands``); its sightings count, but a track it does
         not sight was not missed there. ``followed``: track id -> 3×3 map from frame ``t - 1`` where the
         track's object itself was followed into this frame (``follow_targets``, ``service.core.follow``).
+        ``back``: follows boxes from a frame into the one before it; a track this frame starts is followed
+        back through the frames before it that are not yet final (``_follow_back``).
         """
         self._motion[t] = camera
         for tr in self.tracks:
             if followed and tr.id in followed:
                 tr.steps[t] = self._recentred(tr, t, followed[tr.id], camera)
-        previous = self._last_detected
+        previous, first_new = self._last_detected, self._next_id
         if dets is not None:
             self._last_detected = t if not partial else previous
             self._associate(t, dets)
@@ -169,6 +188,8 @@ class Propagator:
             self._associate(t, weak, weak=True)
         if dets is not None and look is not None and not partial:
             self._look_again(t, look, previous)
+        if back is not None and self._next_id > first_new:
+            self._follow_back(t, [tr for tr in self.tracks if tr.id >= first_new], back)
         self._pending.append((t, payload))
         out = []
         while self._pending and self._pending[0][0] <= t - self.window:
@@ -213,6 +234,38 @@ class Propagator:
         out[0, 2] += tx - mx
         out[1, 2] += ty - my
         return out
+
+    def _follow_back(self, t: int, new: list[Track], back: Back) -> None:
+        """Follow the tracks frame ``t`` starts back into the frames before it that are not yet final (as
+        far as a track is masked before its first sighting, ``hold``): an object first found here was
+        most likely there already, and followed, its mask there sits where it was and grows by the follow
+        growth, not by a cone of where it might have been. A track is followed back until a step fails."""
+        boxes = {tr.id: tr.seen[t].box for tr in new if tr.seen[t].size >= BACK_LARGE
+                 and not touches_edge(tr.seen[t].box, self.width, self.height)}
+        tracks = {tr.id: tr for tr in new}
+        oldest = self._pending[0][0] if self._pending else t
+        for k in range(t, max(t - self.hold, oldest, 0), -1):
+            if not boxes:
+                break
+            ids = list(boxes)
+            moved: dict[int, tuple[float, float, float, float]] = {}
+            for i, shift in zip(ids, back(k, [boxes[i] for i in ids]), strict=True):
+                if shift is None:
+                    continue
+                tr = tracks[i]
+                # frame k - 1 -> k: the camera's zoom and turn, shifted so the box followed back from
+                # frame k lands where it was followed from
+                a = self._motion.get(k)
+                a = (a if a is not None else motion.IDENTITY).copy()
+                x1, y1, x2, y2 = boxes[i]
+                cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+                px, py = cx + shift[0, 2], cy + shift[1, 2]
+                a[0, 2] += cx - (a[0, 0] * px + a[0, 1] * py + a[0, 2])
+                a[1, 2] += cy - (a[1, 0] * px + a[1, 1] * py + a[1, 2])
+                tr.steps[k] = a
+                moved[i] = motion.apply(np.linalg.inv(a), boxes[i])
+            boxes = moved
+        self._paths = {key: v for key, v in self._paths.items() if key[0] not in tracks}
 
     def path(self, tr: Track, f: int, t: int) -> np.ndarray | None:
         """How ``tr``'s object moved from frame ``f`` to ``t`` (3×3): its followed steps, the camera's
@@ -382,8 +435,8 @@ class Propagator:
                 # both sightings' shapes in the interpolated box, grown once (dilation of a union
                 # = union of the dilations)
                 shapes = [d for d in (self._at(tr, f, t, box) for f in (fb, fa)) if d is not None]
+                near = fb if t - fb <= fa - t else fa
                 if shapes:
-                    near = fb if t - fb <= fa - t else fa
                     out.append(self._drifted(tr, union(shapes), near, t, self.min_speed))
                 # and each sighting as it was, moved with the picture and grown by its own drift, where
                 # the two disagree (a face found, then its head; a plate, then plate and bumper): the

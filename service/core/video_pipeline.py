@@ -122,21 +122,23 @@ class FrameBatcher:
         if self.follow is None:
             return None
         targets = self.prop.follow_targets(t)
-        steps = self.follow.step(rgb, [box for _, box in targets])
+        steps = self.follow.step(rgb, [box for _, box in targets], t)
         return {i: a for (i, _), a in zip(targets, steps, strict=True) if a is not None}
 
     def _track(self, frames: list[tuple[int, np.ndarray, np.ndarray | None]], found: dict[int, Found]
                ) -> list[Final]:
         items: list[Final] = []
+        back = self.follow.back if self.follow is not None and self.follow.keep else None
         with self.timer.stage("track"):
             for t, rgb, camera in frames:
                 followed = self._followed(t, rgb)
                 if t in found:
                     look = self.look_at(rgb) if self.look_at else None
-                    items += self.prop.push(t, rgb, *found[t], camera=camera, look=look, followed=followed)
+                    items += self.prop.push(t, rgb, *found[t], camera=camera, look=look, followed=followed,
+                                            back=back)
                 elif self.edges_at and self.edge_every and t % self.edge_every == 0:
                     items += self.prop.push(t, rgb, *self.edges_at(rgb), camera=camera, partial=True,
-                                            followed=followed)
+                                            followed=followed, back=back)
                 else:
                     items += self.prop.push(t, rgb, None, camera=camera, followed=followed)
         return items
@@ -157,6 +159,7 @@ class VideoOptions:
     lookahead_strides: int = LOOKAHEAD_STRIDES
     edge_hold: int = EDGE_HOLD
     follow: bool = True  # follow each tracked object between detections (service.core.follow)
+    follow_back: bool = True  # and a new track back into the frames before its first sighting
     follow_growth: float = FOLLOW_GROWTH
     plate_speck_px: int = PLATE_SPECK_PX  # plates smaller than this must be found twice (0: never)
     face_work_size: int | None = None  # the full-frame models' long side (None: the service's)
@@ -190,12 +193,13 @@ class FrameLoop:
         self.opts, self.timer, self.observe = opts, timer, observe
         self.regions = VideoRegions(list(opts.regions), width, height, fps)
         self.fps = self.regions.fps
+        prop = vopts.propagator(width, height)
         self.batcher = FrameBatcher(
             lambda frames: frame_detections_many(models, frames, opts, timer, vopts.plate_speck_px),
-            vopts.propagator(width, height), vopts.stride, models.frame_batch, timer,
+            prop, vopts.stride, models.frame_batch, timer,
             (lambda rgb: look(models, rgb, opts, timer)) if vopts.second_look else None,
             EdgeBands(models, opts, WEAK_FACTOR, timer), vopts.edge_every,
-            ObjectFlow() if vopts.follow else None)
+            ObjectFlow(keep=prop.hold + 2 if vopts.follow_back else 0) if vopts.follow else None)
         self.prepare = CameraMotion().step
 
     def push(self, t: int, rgb: np.ndarray, camera: np.ndarray | None) -> Iterator[tuple[int, np.ndarray]]:

@@ -192,6 +192,9 @@ def add_evaluate_video(sub) -> None:
                    help="stills: propagate without camera-motion compensation (the ablation)")
     p.add_argument("--no-follow", dest="follow", action="store_false",
                    help="do not follow objects between detections (the ablation)")
+    p.add_argument("--no-follow-back", dest="follow_back", action="store_false",
+                   help="do not follow a new track back into the frames before its first sighting "
+                        "(the ablation)")
     p.add_argument("--hold-strides", type=int, help="least hold after a track's last sighting, in "
                    "detection strides (default: the pipeline's)")
     p.add_argument("--lookahead-strides", type=int, help="least look-ahead before a frame is final, "
@@ -219,7 +222,7 @@ def video_options(args: argparse.Namespace):
     """The profile's ``VideoOptions`` with the flags given on top."""
     names = ("stride", "window", "hold", "face_work_size", "plate_work_size", "hold_strides",
              "lookahead_strides", "edge_every", "second_look", "growth", "follow_growth", "edge_hold")
-    return PROFILES[args.profile].video_options(follow=args.follow,
+    return PROFILES[args.profile].video_options(follow=args.follow, follow_back=args.follow_back,
                                                 **{k: getattr(args, k) for k in names})
 
 

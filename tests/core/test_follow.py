@@ -39,3 +39,18 @@ def test_the_first_frame_and_a_new_size_follow_nothing():
     flow = ObjectFlow()
     assert flow.step(_scene(rng), [(10.0, 10.0, 40.0, 40.0)]) == [None]
     assert flow.step(_scene(rng, 120, 160), [(10.0, 10.0, 40.0, 40.0)]) == [None]
+
+
+def test_an_object_is_followed_back_into_the_frames_kept():
+    """The grey copies of the last ``keep`` frames stay: a box in frame t is followed into t - 1 by the
+    object's own move; older frames are let go."""
+    rng = np.random.default_rng(2)
+    background, patch = _scene(rng), _scene(rng, 30, 30)
+    flow = ObjectFlow(keep=3)
+    for t in range(6):
+        frame = background.copy()
+        frame[80 + 2 * t:110 + 2 * t, 100 + 3 * t:130 + 3 * t] = patch
+        flow.step(frame, [], t)
+    step = flow.back(5, [(115.0, 90.0, 145.0, 120.0)])[0]
+    assert step is not None and np.abs(step[:2, 2] - (-3, -2)).max() < 0.5, step
+    assert flow.back(3, [(109.0, 86.0, 139.0, 116.0)]) == [None]  # frame 2 is no longer kept

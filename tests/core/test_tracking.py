@@ -422,3 +422,56 @@ def test_at_a_sighted_frame_a_large_objects_neighbours_grow_by_half(monkeypatch)
     large, share = max(tracking.SIGHTED_LARGE, 100), tracking.SIGHTED_SHARE
     assert reach(large, 1.0) - reach(large, share) >= 4
     assert reach(40, 1.0) == reach(40, share)
+
+
+def test_a_new_track_followed_back_is_masked_where_it_was_before_its_first_sighting():
+    """A 100-px object walks in a curve and is first detected at frame 20 (stride 10: frame 10 missed
+    it). Followed back from there, its mask in the frames before sits on it and grows by the follow
+    growth only; not followed back, it is the cone of where it might have been."""
+    def where(t):
+        return 60 + 3 * t, 40 + 4 * min(t, 15 - t) if t <= 15 else 40
+
+    frames = [[det(*where(t), size=100)] if t == 20 else ([] if t % 10 == 0 else None) for t in range(31)]
+
+    def back(t, boxes):  # the object's own move from frame t into t - 1, measured on its box
+        (x0, y0), (x1, y1) = where(t - 1), where(t)
+        assert all(abs(b[0] - x1) < 2 and abs(b[1] - y1) < 2 for b in boxes), (t, boxes)
+        return [np.array([[1.0, 0, x0 - x1], [0, 1.0, y0 - y1], [0, 0, 1.0]]) for _ in boxes]
+
+    out = {}
+    prop = for_stride(400, 300, 10, 6, 6)
+    for t, dets in enumerate(frames):
+        for ft, _, objs in prop.push(t, None, dets, back=back):
+            out[ft] = objs
+    out.update({ft: objs for ft, _, objs in prop.flush()})
+    for t in range(10, 20):  # the hold before the first sighting (two strides; frame 0 is final)
+        x, y = where(t)
+        m = paint(out[t], (300, 400))
+        assert m[y:y + 100, x:x + 100].all(), t
+        assert m.sum() <= (100 + 2 * 2 * (20 - t)) ** 2, (t, m.sum())  # 2 % of its size a frame
+    coned = run(for_stride(400, 300, 10, 6, 6), frames)
+    assert paint(coned[12], (300, 400)).sum() > 1.5 * paint(out[12], (300, 400)).sum()
+
+
+def test_following_back_stops_where_a_step_fails_and_small_objects_keep_their_cone():
+    """A step that cannot be followed ends the way back: the frames before it get the cone, as without
+    following. An object under ``BACK_LARGE`` px, or one the frame's edge cuts (entering), is not
+    followed back at all."""
+    asked = []
+
+    def back(t, boxes):
+        asked.append(t)
+        return [np.eye(3) if t > 16 else None for _ in boxes]
+
+    for x, size, expected in ((100, 100, [20, 19, 18, 17, 16]), (100, 40, []), (300, 100, [])):
+        frames = [[det(x, 50, size)] if t == 20 else ([] if t % 10 == 0 else None) for t in range(31)]
+        prop = for_stride(400, 300, 10, 6, 6)
+        out = {}
+        for t, dets in enumerate(frames):
+            for ft, _, objs in prop.push(t, None, dets, back=back):
+                out[ft] = objs
+        out.update({ft: objs for ft, _, objs in prop.flush()})
+        assert asked == expected, (x, size)
+        asked.clear()
+        if expected:
+            assert paint(out[17], (300, 400)).sum() < paint(out[14], (300, 400)).sum()

@@ -122,6 +122,16 @@ the background (a crowd the camera zooms into), `fast`'s 23.7 → 15.1 %, leaks 
 object-frame); all objects at half, leaks 1.42 % (docs/accuracy.md)."""
 
 
+def _through(camera: np.ndarray | None, src: tuple[float, float], dst: tuple[float, float]) -> np.ndarray:
+    """The camera's map (3×3; None: no motion), shifted so it takes the point ``src`` to ``dst``: its
+    zoom and turn, the object's own place."""
+    a = (camera if camera is not None else motion.IDENTITY).copy()
+    (sx, sy), (dx, dy) = src, dst
+    a[0, 2] += dx - (a[0, 0] * sx + a[0, 1] * sy + a[0, 2])
+    a[1, 2] += dy - (a[1, 0] * sx + a[1, 1] * sy + a[1, 2])
+    return a
+
+
 @dataclass
 class Track:
     id: int
@@ -225,15 +235,9 @@ class Propagator:
     def _recentred(self, tr: Track, t: int, shift: np.ndarray, camera: np.ndarray | None) -> np.ndarray:
         """The camera's map from ``t - 1`` (its zoom and turn), shifted so the track's box centre moves
         as the object was followed."""
-        a = camera if camera is not None else motion.IDENTITY
         x1, y1, x2, y2 = self._box_at(tr, max(tr.seen), t - 1)
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-        tx, ty = cx + shift[0, 2], cy + shift[1, 2]
-        mx, my = a[0, 0] * cx + a[0, 1] * cy + a[0, 2], a[1, 0] * cx + a[1, 1] * cy + a[1, 2]
-        out = a.copy()
-        out[0, 2] += tx - mx
-        out[1, 2] += ty - my
-        return out
+        return _through(camera, (cx, cy), (cx + shift[0, 2], cy + shift[1, 2]))
 
     def _follow_back(self, t: int, new: list[Track], back: Back) -> None:
         """Follow the tracks frame ``t`` starts back into the frames before it that are not yet final (as
@@ -242,6 +246,8 @@ class Propagator:
         growth, not by a cone of where it might have been. A track is followed back until a step fails."""
         boxes = {tr.id: tr.seen[t].box for tr in new if tr.seen[t].size >= BACK_LARGE
                  and not touches_edge(tr.seen[t].box, self.width, self.height)}
+        if not boxes:
+            return
         tracks = {tr.id: tr for tr in new}
         oldest = self._pending[0][0] if self._pending else t
         for k in range(t, max(t - self.hold, oldest, 0), -1):
@@ -252,18 +258,13 @@ class Propagator:
             for i, shift in zip(ids, back(k, [boxes[i] for i in ids]), strict=True):
                 if shift is None:
                     continue
-                tr = tracks[i]
                 # frame k - 1 -> k: the camera's zoom and turn, shifted so the box followed back from
                 # frame k lands where it was followed from
-                a = self._motion.get(k)
-                a = (a if a is not None else motion.IDENTITY).copy()
                 x1, y1, x2, y2 = boxes[i]
                 cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-                px, py = cx + shift[0, 2], cy + shift[1, 2]
-                a[0, 2] += cx - (a[0, 0] * px + a[0, 1] * py + a[0, 2])
-                a[1, 2] += cy - (a[1, 0] * px + a[1, 1] * py + a[1, 2])
-                tr.steps[k] = a
-                moved[i] = motion.apply(np.linalg.inv(a), boxes[i])
+                step = _through(self._motion.get(k), (cx + shift[0, 2], cy + shift[1, 2]), (cx, cy))
+                tracks[i].steps[k] = step
+                moved[i] = motion.apply(np.linalg.inv(step), boxes[i])
             boxes = moved
         self._paths = {key: v for key, v in self._paths.items() if key[0] not in tracks}
 
@@ -435,8 +436,8 @@ class Propagator:
                 # both sightings' shapes in the interpolated box, grown once (dilation of a union
                 # = union of the dilations)
                 shapes = [d for d in (self._at(tr, f, t, box) for f in (fb, fa)) if d is not None]
-                near = fb if t - fb <= fa - t else fa
                 if shapes:
+                    near = fb if t - fb <= fa - t else fa
                     out.append(self._drifted(tr, union(shapes), near, t, self.min_speed))
                 # and each sighting as it was, moved with the picture and grown by its own drift, where
                 # the two disagree (a face found, then its head; a plate, then plate and bumper): the

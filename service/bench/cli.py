@@ -38,6 +38,8 @@ def add_bench(sub) -> None:
     vid.add_argument("--edge-every", type=int,
                      help="between detected frames, search the side bands for faces every N-th frame "
                           "(0: never, the ablation)")
+    vid.add_argument("--small-face-work-size", type=int,
+                     help="long side of the finer face pass for faces under 24 px (0: none, the ablation)")
     vid.add_argument("--json", type=Path)
     vid.set_defaults(func=_bench_video)
     load = kind.add_parser("load", help="concurrent clients sending photos to a live /v1/redact")
@@ -116,7 +118,8 @@ def _bench_video(args: argparse.Namespace) -> int:
         w, h = args.size
         src = args.target or synthetic_clip(Path(work) / f"synthetic-{w}x{h}.mp4", w, h, seconds=args.seconds)
         chosen = {name: PROFILES[name].video_options(stride=args.stride, second_look=args.second_look,
-                                                     edge_every=args.edge_every)
+                                                     edge_every=args.edge_every,
+                                                     small_face_work_size=args.small_face_work_size)
                   for name in args.profile or sorted(PROFILES)}
         video = bench_video(models, src, args.backend, chosen, "deface" in args.compare)
         result = {"header": header(models.compute), "video": video}

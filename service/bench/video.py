@@ -51,7 +51,8 @@ def bench_video(models: ModelSet, src: Path, backend: str, profiles: dict[str, V
             stages = {k: round(v * 1000 / frames, 2) for k, v in timer.seconds.items()}
             what = (f"veil {backend} {name} (stride {vopts.stride}"
                     + ("" if vopts.second_look else ", no second look")
-                    + ("" if vopts.edge_every else ", no edge bands") + ")")
+                    + ("" if vopts.edge_every else ", no edge bands")
+                    + ("" if vopts.small_face_work_size else ", no finer face pass") + ")")
             rows.append({"what": what, "fps": fps, "stages_ms_per_frame": stages,
                          **({"peak_rss_mb": peaks[-1]} if own_peak else {})})
         ceiling = ceiling_fps(src, out, frames)

@@ -10,13 +10,18 @@ import numpy as np
 from service.core.masks import apply_ignore, grow, region_detections
 from service.core.options import Options
 from service.core.redaction import redact
-from service.geometry import Detection
+from service.geometry import Detection, overlap_matrix
 from service.inference.registry import ModelSet
 from service.timing import NO_TIMER, StageTimer
 
 CONFIRM_FACTOR = 0.6
 """Face proposals from this share of the face threshold up to it are kept where the crop model confirms."""
 
+
+SMALL_FACE_PX = 24
+"""The finer face pass (``Options.small_face_work_size``) adds only faces smaller than this (their box's
+long side, frame px): the first pass finds larger ones, and a part of a larger face the finer pass
+boxes on its own (a masked face's eyes) would stand in for the whole."""
 
 BRANCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="veil-faces")
 """Where face models run while the plate models run in the caller's thread (``side_by_side``)."""
@@ -50,7 +55,8 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
         low = opts.face_threshold * (CONFIRM_FACTOR if confirm else 1.0)
         with timer.stage("detect"):
             proposals = face_proposals(models, frames, low, edge_pad, opts.face_work_size,
-                                       unsure_below=opts.face_threshold if confirm else 0.0)
+                                       unsure_below=opts.face_threshold if confirm else 0.0,
+                                       small_work_size=opts.small_face_work_size)
         with timer.stage("segment"):
             for out, rgb, (boxes, unsure, hints) in zip(found, frames, proposals, strict=True):
                 out += backend.faces.refine(rgb, boxes, confirm_below=opts.face_threshold, unsure=unsure,
@@ -67,22 +73,32 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
 
 
 def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float, edge_pad: float = 0.0,
-                   work_size: int | None = None, unsure_below: float = 0.0
+                   work_size: int | None = None, unsure_below: float = 0.0,
+                   small_work_size: int | None = None
                    ) -> list[tuple[np.ndarray, np.ndarray, list[Detection | None] | None]]:
     """Per frame: face boxes + scores (N×5) from the detector, then the face finder's where it has one
     the detector lacks; which of them the crop model must confirm (every one the finder added); and per
     box the finder's shape of it, if any. The unsure proposals (the finder's, and the detector's under
     ``unsure_below``) are kept only where the face verifier, if loaded, takes them for faces.
-    ``work_size``: CenterFace's (None: the service's)."""
+    ``work_size``: CenterFace's (None: the service's). ``small_work_size``: a second CenterFace pass at
+    this long side adds the faces under ``SMALL_FACE_PX`` that neither the first pass nor the finder
+    has (they count as the detector's)."""
     boxes = models.face_detector.detect_many(frames, threshold, work_size or models.face_work_size, edge_pad)
+    small = (models.face_detector.detect_many(frames, threshold, small_work_size, edge_pad) if small_work_size
+             else [np.zeros((0, 5), np.float32)] * len(frames))
     finder = models.face_finder
     if finder is None:
-        return [(b, np.zeros(len(b), bool), None) for b in boxes]
+        return [(rows, np.zeros(len(rows), bool), None)
+                for rows in (_with_small(b, s) for b, s in zip(boxes, small, strict=True))]
     out = []
-    for rgb, known, (rows, hints) in zip(frames, boxes, finder.proposals(frames, boxes,
-                                                                        models.face_finder_work_size),
-                                         strict=True):
+    for rgb, known, more, (rows, hints) in zip(frames, boxes, small,
+                                               finder.proposals(frames, boxes, models.face_finder_work_size),
+                                               strict=True):
         added = np.arange(len(rows)) >= len(known)
+        if len(extra := _with_small(rows, more)) > len(rows):
+            added = np.concatenate([added, np.zeros(len(extra) - len(rows), bool)])
+            hints = [*hints, *[None] * (len(extra) - len(rows))]
+            rows = extra
         unsure = unsure_rows(rows, added, unsure_below)
         if models.face_verifier is not None and unsure.any():
             keep = models.face_verifier.confirmed(rgb, rows, unsure)
@@ -90,6 +106,14 @@ def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float,
             hints = [h for h, k in zip(hints, keep, strict=True) if k]
         out.append((rows, added, hints))
     return out
+
+
+def _with_small(rows: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """``rows`` and the faces of ``more`` under ``SMALL_FACE_PX`` that overlap none of them."""
+    more = more[np.maximum(more[:, 2] - more[:, 0], more[:, 3] - more[:, 1]) < SMALL_FACE_PX]
+    if len(rows) and len(more):
+        more = more[~overlap_matrix([tuple(b[:4]) for b in more], rows).any(axis=1)]
+    return np.concatenate([rows, more.astype(rows.dtype)]) if len(more) else rows
 
 
 def unsure_rows(rows: np.ndarray, added: np.ndarray, unsure_below: float) -> np.ndarray:

@@ -21,6 +21,7 @@ class Profile:
     summary: str
     stride: int  # detect every n-th frame; the tracker follows objects in between
     face_work_size: int | None  # None: the service's setting
+    small_face_work_size: int | None  # the finer face pass for faces under 24 px (None: none)
     plate_work_size: int | None
     growth: float  # least growth of a mask per frame not followed, × object size, per stride
     second_look: bool
@@ -32,21 +33,27 @@ class Profile:
 
         base = {"stride": self.stride, "growth": self.growth, "second_look": self.second_look,
                 "edge_every": self.edge_every, "face_work_size": self.face_work_size,
+                "small_face_work_size": self.small_face_work_size,
                 "plate_work_size": self.plate_work_size}
         return VideoOptions(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
 
+
+SMALL_FACES = 1280
+"""Every profile's finer face pass: CenterFace again at this long side (a 720p frame at full resolution)
+adds the faces under 24 px the first pass missed; held-out scenes' faces under 24 px leaked 17 % of their
+frames without it (docs/accuracy.md, "Small faces, looked for at full resolution")."""
 
 PROFILES: dict[str, Profile] = {
     # faces at the full working size: at 640 px the faces under 24 px leaked 18 % of their frames, at
     # 960 px 2.7 % (held-out scenes: all faces 6.2 -> 3.8 %), for ~9 % of the fps (docs/accuracy.md)
     "fast": Profile("every 10th frame detected, plates at 640 px: the fastest, with wider masks between "
-                    "detections", stride=10, face_work_size=None, plate_work_size=640, growth=0.005,
-                    second_look=True, edge_every=2),
+                    "detections", stride=10, face_work_size=None, small_face_work_size=SMALL_FACES,
+                    plate_work_size=640, growth=0.005, second_look=True, edge_every=2),
     "balanced": Profile("the default: every 5th frame detected at the full working size", stride=5,
-                        face_work_size=None, plate_work_size=None, growth=0.005, second_look=True,
-                        edge_every=2),
+                        face_work_size=None, small_face_work_size=SMALL_FACES, plate_work_size=None,
+                        growth=0.005, second_look=True, edge_every=2),
     "thorough": Profile("every frame detected at full working size: slowest, fewest leaks", stride=1,
-                        face_work_size=None, plate_work_size=None, growth=0.025, second_look=True,
-                        edge_every=2),
+                        face_work_size=None, small_face_work_size=SMALL_FACES, plate_work_size=None,
+                        growth=0.025, second_look=True, edge_every=2),
 }
 DEFAULT_PROFILE = "balanced"

@@ -163,6 +163,7 @@ class VideoOptions:
     follow_growth: float = FOLLOW_GROWTH
     plate_speck_px: int = PLATE_SPECK_PX  # plates smaller than this must be found twice (0: never)
     face_work_size: int | None = None  # the full-frame models' long side (None: the service's)
+    small_face_work_size: int | None = None  # the finer face pass's long side (None or 0: none)
     plate_work_size: int | None = None
 
     def check(self) -> None:
@@ -189,6 +190,7 @@ class FrameLoop:
                  timer: StageTimer = NO_TIMER, observe: Observer | None = None, fps: float = 30.0) -> None:
         vopts.check()
         opts = replace(opts, face_work_size=opts.face_work_size or vopts.face_work_size,
+                       small_face_work_size=opts.small_face_work_size or vopts.small_face_work_size or None,
                        plate_work_size=opts.plate_work_size or vopts.plate_work_size)
         self.opts, self.timer, self.observe = opts, timer, observe
         self.regions = VideoRegions(list(opts.regions), width, height, fps)

@@ -185,6 +185,8 @@ def add_evaluate_video(sub) -> None:
     p.add_argument("--window", type=int)
     p.add_argument("--hold", type=int)
     p.add_argument("--face-work-size", type=int)
+    p.add_argument("--small-face-work-size", type=int,
+                   help="long side of the finer face pass for faces under 24 px (0: none, the ablation)")
     p.add_argument("--plate-work-size", type=int)
     p.add_argument("--no-baseline", dest="baseline", action="store_false",
                    help="stills: skip the per-frame baseline (it does not depend on the profile)")
@@ -220,7 +222,8 @@ def add_evaluate_video(sub) -> None:
 
 def video_options(args: argparse.Namespace):
     """The profile's ``VideoOptions`` with the flags given on top."""
-    names = ("stride", "window", "hold", "face_work_size", "plate_work_size", "hold_strides",
+    names = ("stride", "window", "hold", "face_work_size", "small_face_work_size", "plate_work_size",
+             "hold_strides",
              "lookahead_strides", "edge_every", "second_look", "growth", "follow_growth", "edge_hold")
     return PROFILES[args.profile].video_options(follow=args.follow, follow_back=args.follow_back,
                                                 **{k: getattr(args, k) for k in names})

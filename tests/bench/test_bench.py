@@ -33,10 +33,13 @@ def test_synthetic_media_is_deterministic(tmp_path):
 
 def test_video_bench_compares_with_the_ceiling(tiny_models, tmp_path):
     clip = synthetic_clip(tmp_path / "c.mp4", 320, 180, seconds=1.0)
-    out = bench_video(tiny_models, clip, "unet", {"fast": PROFILES["fast"].video_options(stride=2)},
-                      deface=False)
+    fast = PROFILES["fast"]
+    chosen = {"fast": fast.video_options(stride=2),
+              "off": fast.video_options(stride=10, small_face_work_size=0)}
+    out = bench_video(tiny_models, clip, "unet", chosen, deface=False)
     assert out["frames"] == 30 and out["rows"][0]["what"].startswith("ceiling")
     assert out["rows"][1]["what"] == "veil unet fast (stride 2)"
+    assert out["rows"][2]["what"] == "veil unet off (stride 10, no finer face pass)"
     assert out["rows"][1]["vs_ceiling"] > 0
     assert 0 < out["rows"][1].get("peak_rss_mb", out["peak_rss_mb"]) <= out["peak_rss_mb"]
     stages = out["rows"][1]["stages_ms_per_frame"]

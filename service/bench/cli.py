@@ -20,6 +20,9 @@ def add_bench(sub) -> None:
     img.add_argument("--engine", action="append", choices=["onnx", "onnx-int8", "torch"],
                      help="engines to compare (default: the configured one)")
     img.add_argument("--runs", type=int, default=20)
+    img.add_argument("--small-face-work-size", type=int,
+                     help="long side of the finer face pass on photos larger than the face working size "
+                          "(0: none, the ablation)")
     img.add_argument("--json", type=Path)
     img.add_argument("--plot", type=Path, help="PNG of throughput versus input size per engine/backend")
     img.set_defaults(func=_bench_images)
@@ -72,7 +75,7 @@ def _bench_images(args: argparse.Namespace) -> int:
     for engine in args.engine or [compute.engine + ("-int8" if compute.int8 else "")]:
         settings = Settings(engine=engine.removesuffix("-int8"))
         models = settings.load_models(tuple(backends), Ablation(int8=engine.endswith("-int8")))
-        blocks = run(models, inputs, backends, args.runs, settings.max_pixels)
+        blocks = run(models, inputs, backends, args.runs, settings.max_pixels, args.small_face_work_size)
         result["engines"][engine] = blocks
         for block in blocks:
             for row in block["rows"]:

@@ -96,7 +96,8 @@ def bench_images(models: ModelSet, inputs: list[tuple[str, bytes]], opts: Option
     # every run of every input together: the latency of a folder of real photos
     summary = {"inputs": len(rows), "backend": opts.backend, "end_to_end": _pct(pooled["end_to_end"]),
                "stages": {s: _pct(pooled[s]) for s in STAGES}} if rows else None
-    return {"rows": rows, "pooled": summary, **memory(models.compute)}
+    return {"rows": rows, "pooled": summary, "small_face_work_size": opts.small_face_work_size,
+            **memory(models.compute)}
 
 
 SYNTHETIC_SIZES = ((1920, 1080), (1280, 720))
@@ -114,5 +115,8 @@ def load_inputs(target: Path | None, synthetic: bool,
 
 
 def run(models: ModelSet, inputs: list[tuple[str, bytes]], backends: list[str], runs: int,
-        max_pixels: int) -> list[dict]:
-    return [bench_images(models, inputs, replace(Options(), backend=b), runs, max_pixels) for b in backends]
+        max_pixels: int, small_face_work_size: int | None = None) -> list[dict]:
+    """One block per backend; ``small_face_work_size``: the photos' finer face pass (0: none; None: the
+    pipeline's)."""
+    opts = Options(small_face_work_size=small_face_work_size)
+    return [bench_images(models, inputs, replace(opts, backend=b), runs, max_pixels) for b in backends]

@@ -11,6 +11,7 @@ from service.core.masks import apply_ignore, grow, region_detections
 from service.core.options import Options
 from service.core.redaction import redact
 from service.geometry import Detection, overlap_matrix
+from service.inference.face_detector import MAX_UPSCALE
 from service.inference.registry import ModelSet
 from service.timing import NO_TIMER, StageTimer
 
@@ -20,8 +21,14 @@ CONFIRM_FACTOR = 0.6
 
 SMALL_FACE_PX = 24
 """The finer face pass (``Options.small_face_work_size``) adds only faces smaller than this (their box's
-long side, frame px): the first pass finds larger ones, and a part of a larger face the finer pass
-boxes on its own (a masked face's eyes) would stand in for the whole."""
+long side, frame px) in a frame the first pass sees at 3/4 of its size (a 720p frame at 960 px), and in
+general those the first pass sees under 18 px (``small_face_limit``): it finds larger ones, and a part of
+a larger face the finer pass boxes on its own (a masked face's eyes) would stand in for the whole."""
+
+PHOTO_SMALL_FACES = 1920
+"""The finer face pass's long side on a photo larger than the face working size (``detect``): a 12-MP
+group photo's 40-px faces are 10 px at 960 px, where CenterFace misses most of them, and 19 px at this
+size (docs/accuracy.md, "Large photos")."""
 
 BRANCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="veil-faces")
 """Where face models run while the plate models run in the caller's thread (``side_by_side``)."""
@@ -32,8 +39,28 @@ def detect(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer =
     """Objects of the requested classes with their raw (undilated) masks.
 
     With ``confirm``, faces just under the threshold are kept where the crop model finds a face there.
+    A photo larger than the face working size gets the finer face pass at ``PHOTO_SMALL_FACES`` unless
+    ``opts`` sets its own (0: none).
     """
+    opts = for_photo(models, rgb.shape, opts)
     return detect_many(models, [rgb], opts, timer, confirm, side_by_side=True)[0]
+
+
+def for_photo(models: ModelSet, shape: tuple[int, ...], opts: Options) -> Options:
+    """``opts`` with the finer face pass a photo of ``shape`` gets (see ``detect``)."""
+    if opts.small_face_work_size is not None or "faces" not in opts.classes:
+        return opts
+    long = max(shape[:2])
+    if long <= (opts.face_work_size or models.face_work_size):
+        return opts  # the first pass sees it at full size or larger
+    return replace(opts, small_face_work_size=min(long, PHOTO_SMALL_FACES))
+
+
+def small_face_limit(long_side: int, work_size: int) -> float:
+    """Faces under this (frame px) are the finer pass's in a frame of ``long_side`` whose first pass
+    runs at ``work_size``: those the first pass sees under ``SMALL_FACE_PX`` × 3/4 px."""
+    seen = min(work_size, MAX_UPSCALE * long_side) / max(1, long_side)
+    return SMALL_FACE_PX * 0.75 / seen
 
 
 def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer: StageTimer = NO_TIMER,
@@ -81,21 +108,23 @@ def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float,
     box the finder's shape of it, if any. The unsure proposals (the finder's, and the detector's under
     ``unsure_below``) are kept only where the face verifier, if loaded, takes them for faces.
     ``work_size``: CenterFace's (None: the service's). ``small_work_size``: a second CenterFace pass at
-    this long side adds the faces under ``SMALL_FACE_PX`` that neither the first pass nor the finder
-    has (they count as the detector's)."""
-    boxes = models.face_detector.detect_many(frames, threshold, work_size or models.face_work_size, edge_pad)
+    this long side adds the faces under ``small_face_limit`` that neither the first pass nor the
+    finder has (they count as the detector's)."""
+    work_size = work_size or models.face_work_size
+    boxes = models.face_detector.detect_many(frames, threshold, work_size, edge_pad)
     small = (models.face_detector.detect_many(frames, threshold, small_work_size, edge_pad) if small_work_size
              else [np.zeros((0, 5), np.float32)] * len(frames))
+    limit = small_face_limit(max(frames[0].shape[:2]), work_size) if frames else 0.0
     finder = models.face_finder
     if finder is None:
         return [(rows, np.zeros(len(rows), bool), None)
-                for rows in (_with_small(b, s) for b, s in zip(boxes, small, strict=True))]
+                for rows in (_with_small(b, s, limit) for b, s in zip(boxes, small, strict=True))]
     out = []
     for rgb, known, more, (rows, hints) in zip(frames, boxes, small,
                                                finder.proposals(frames, boxes, models.face_finder_work_size),
                                                strict=True):
         added = np.arange(len(rows)) >= len(known)
-        if len(extra := _with_small(rows, more)) > len(rows):
+        if len(extra := _with_small(rows, more, limit)) > len(rows):
             added = np.concatenate([added, np.zeros(len(extra) - len(rows), bool)])
             hints = [*hints, *[None] * (len(extra) - len(rows))]
             rows = extra
@@ -108,9 +137,9 @@ def face_proposals(models: ModelSet, frames: list[np.ndarray], threshold: float,
     return out
 
 
-def _with_small(rows: np.ndarray, more: np.ndarray) -> np.ndarray:
-    """``rows`` and the faces of ``more`` under ``SMALL_FACE_PX`` that overlap none of them."""
-    more = more[np.maximum(more[:, 2] - more[:, 0], more[:, 3] - more[:, 1]) < SMALL_FACE_PX]
+def _with_small(rows: np.ndarray, more: np.ndarray, limit: float) -> np.ndarray:
+    """``rows`` and the faces of ``more`` under ``limit`` px that overlap none of them."""
+    more = more[np.maximum(more[:, 2] - more[:, 0], more[:, 3] - more[:, 1]) < limit]
     if len(rows) and len(more):
         more = more[~overlap_matrix([tuple(b[:4]) for b in more], rows).any(axis=1)]
     return np.concatenate([rows, more.astype(rows.dtype)]) if len(more) else rows

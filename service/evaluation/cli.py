@@ -30,8 +30,17 @@ def add_evaluate(sub) -> None:
     p.add_argument("--dilation-px", type=int)
     p.add_argument("--plate-threshold", type=float)
     p.add_argument("--face-threshold", type=float)
+    p.add_argument("--mosaic", type=int, default=0,
+                   help="tile the images N x N into large photos (faces keep their pixels)")
+    add_small_faces(p)
     add_ablation(p)
     p.set_defaults(func=_evaluate)
+
+
+def add_small_faces(p) -> None:
+    p.add_argument("--small-face-work-size", type=int,
+                   help="long side of the finer face pass on photos larger than the face working size "
+                        "(0: none, the ablation; default: the pipeline's)")
 
 
 def add_ablation(p) -> None:
@@ -61,10 +70,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     settings = Settings()
     models = settings.load_models((args.backend,), ablation(args))
-    overrides = {k: v for k in ("dilation_pct", "dilation_px", "plate_threshold", "face_threshold")
-                 if (v := getattr(args, k)) is not None}
+    overrides = {k: v for k in ("dilation_pct", "dilation_px", "plate_threshold", "face_threshold",
+                                "small_face_work_size") if (v := getattr(args, k)) is not None}
     opts = Options(backend=args.backend, **overrides)
-    result = evaluate(models, args.dataset, args.part, opts, args.method, args.limit)
+    result = evaluate(models, args.dataset, args.part, opts, args.method, args.limit, args.mosaic)
     return _emit(result, args.json)
 
 
@@ -79,6 +88,7 @@ def add_evaluate_negatives(sub) -> None:
     p.add_argument("--classes", default="plates,faces")
     p.add_argument("--plate-threshold", type=float)
     p.add_argument("--face-threshold", type=float)
+    add_small_faces(p)
     add_ablation(p)
     p.add_argument("--json", type=Path)
     p.set_defaults(func=_evaluate_negatives)
@@ -93,7 +103,8 @@ def _evaluate_negatives(args: argparse.Namespace) -> int:
     if not classes or set(classes) - {"plates", "faces"} or args.per_kind < 0 or args.limit < 0:
         raise SystemExit("--classes takes plates, faces or both; --per-kind and --limit 0 or more")
     models = Settings().load_models((args.backend,), ablation(args))
-    overrides = {k: v for k in ("plate_threshold", "face_threshold") if (v := getattr(args, k)) is not None}
+    overrides = {k: v for k in ("plate_threshold", "face_threshold", "small_face_work_size")
+                 if (v := getattr(args, k)) is not None}
     result = negative_suite(models, Options(backend=args.backend, **overrides),
                             args.data if args.data.is_dir() else None, args.per_kind, args.limit, classes)
     return _emit(result, args.json)

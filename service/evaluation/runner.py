@@ -17,6 +17,7 @@ from service.core.pipeline import detect
 from service.datasets import Record, load_records, select
 from service.evaluation.coco import CocoAccumulator
 from service.evaluation.metrics import ClassTally, enlarge
+from service.evaluation.mosaic import mosaics
 from service.geometry import Detection, clip_box, ellipse_mask
 from service.inference.registry import ModelSet
 from service.media.images import decode
@@ -92,9 +93,17 @@ def classes_of(records: list[Record]) -> list[str]:
     return out
 
 
+def _read(record: Record) -> np.ndarray:
+    rgb = decode(Path(record.image).read_bytes(), 1 << 31).rgb
+    if rgb.shape[:2] != (record.height, record.width):
+        rgb = cv2.resize(rgb, (record.width, record.height))
+    return rgb
+
+
 def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: str = "veil",
-             limit: int = 0) -> dict:
-    """Per-class metrics plus latency (p50/p95 ms), throughput and peak RSS."""
+             limit: int = 0, mosaic: int = 0) -> dict:
+    """Per-class metrics plus latency (p50/p95 ms), throughput and peak RSS. ``mosaic``: the records
+    tiled ``mosaic`` × ``mosaic`` into large photos (``service.evaluation.mosaic``)."""
     records = select(load_records(folder), part)
     if limit:
         records = records[:limit]
@@ -103,10 +112,10 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
     cocos = {c: CocoAccumulator() for c in classes}
     times = []
     run = METHODS[method]
-    for r in records:
-        rgb = decode(Path(r.image).read_bytes(), 1 << 31).rgb
-        if rgb.shape[:2] != (r.height, r.width):
-            rgb = cv2.resize(rgb, (r.width, r.height))
+    images = mosaics(records, mosaic, _read) if mosaic else ((_read(r), r) for r in records)
+    count = 0
+    for rgb, r in images:
+        count += 1
         for cls in classes:
             gts, sizes, shaped = ground_truth(r, cls)
             t0 = time.perf_counter()
@@ -125,7 +134,8 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
     per_class = {c: {**t.summary(), **cocos[c].result()} for c, t in tallies.items()}
     ious = [v["iou"] for v in per_class.values() if "iou" in v]
     return {
-        "dataset": str(folder), "part": part, "images": len(records), "method": method,
+        "dataset": str(folder), "part": part, "images": count, "method": method,
+        **({"mosaic": mosaic, "records": len(records)} if mosaic else {}),
         "backend": opts.backend, "classes": per_class,
         "miou": round(float(np.mean(ious)), 4) if ious else None,
         "latency_ms_p50": round(float(np.percentile(ms, 50)), 1),

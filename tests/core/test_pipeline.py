@@ -7,7 +7,14 @@ import cv2
 import numpy as np
 
 from service.core.options import Options
-from service.core.pipeline import SMALL_FACE_PX, face_proposals
+from service.core.pipeline import (
+    PHOTO_SMALL_FACES,
+    SMALL_FACE_PX,
+    detect,
+    face_proposals,
+    for_photo,
+    small_face_limit,
+)
 from service.core.profiles import PROFILES
 from service.core.video_pipeline import FrameLoop
 from service.geometry import overlap_matrix
@@ -41,7 +48,7 @@ def test_the_finer_pass_adds_small_faces_nothing_else_holds(tiny_models, monkeyp
             [310, 50, 310 + small, 50 + small, 0.6],  # on the finder's face: not
             [600, 100, 600 + SMALL_FACE_PX, 100 + SMALL_FACE_PX, 0.9]]  # not small: the first pass's
     calls = _stubbed(models, monkeypatch, fine)
-    rgb = np.zeros((360, 640, 3), np.uint8)
+    rgb = np.zeros((720, 1280, 3), np.uint8)  # the first pass at 960 px: the limit is SMALL_FACE_PX
     (rows, added, hints), = face_proposals(models, [rgb], 0.3, small_work_size=1280)
     assert calls == [models.face_work_size, 1280]
     assert rows.tolist() == np.float32([FACE, FOUND, fine[0]]).tolist()
@@ -59,16 +66,18 @@ def test_without_the_finer_pass_the_detector_runs_once(tiny_models, monkeypatch)
     assert rows.tolist() == np.float32([FACE, [500, 300, 510, 310, 0.7]]).tolist()
 
 
-def _crowd(scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """The fixtures' street photos shrunk into a 720p frame twice over: faces of ~``scale`` × 50 px."""
-    canvas, truth, x = np.full((720, 1280, 3), 120, np.uint8), [], 40
+def _crowd(scale: float, size: tuple[int, int] = (1280, 720), ys: tuple[int, int] = (60, 360), x: int = 40,
+           gap: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """The fixtures' street photos shrunk into a frame of ``size`` twice over (at ``ys``): faces of
+    ~``scale`` × 50 px."""
+    canvas, truth = np.full((size[1], size[0], 3), 120, np.uint8), []
     for name, boxes in json.loads((FIXTURES / "faces.json").read_text()).items():
         rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB)
         small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        for y in (60, 360):
+        for y in ys:
             canvas[y:y + small.shape[0], x:x + small.shape[1]] = small
             truth += [[x + b[0] * scale, y + b[1] * scale, x + b[2] * scale, y + b[3] * scale] for b in boxes]
-        x += small.shape[1] + 200
+        x += small.shape[1] + gap
     return canvas, np.float32(truth)
 
 
@@ -89,3 +98,31 @@ def test_every_profile_runs_the_finer_pass_and_zero_turns_it_off(tiny_models):
         assert loop.opts.small_face_work_size == profile.small_face_work_size == 1280, name
     off = FrameLoop(tiny_models, Options(), PROFILES["fast"].video_options(small_face_work_size=0), 160, 120)
     assert off.opts.small_face_work_size is None
+
+
+def test_the_small_face_limit_follows_the_first_passs_scale():
+    assert small_face_limit(1280, 960) == SMALL_FACE_PX  # a 720p video frame
+    assert small_face_limit(2560, 960) == 2 * small_face_limit(1280, 960)  # seen at half the scale
+    assert small_face_limit(400, 960) == SMALL_FACE_PX * 0.75 / 2  # upscaled, at most 2x
+
+
+def test_a_photo_larger_than_the_working_size_gets_the_finer_pass(tiny_models):
+    opts = Options()
+    assert for_photo(tiny_models, (1500, 2000, 3), opts).small_face_work_size == PHOTO_SMALL_FACES
+    assert for_photo(tiny_models, (3000, 4000, 3), opts).small_face_work_size == PHOTO_SMALL_FACES
+    assert for_photo(tiny_models, (720, 1280, 3), opts).small_face_work_size == 1280  # its own size
+    assert for_photo(tiny_models, (600, 960, 3), opts) is opts  # seen whole by the first pass
+    for own in (replace(opts, small_face_work_size=0), replace(opts, classes=("plates",)),
+                replace(opts, small_face_work_size=1280)):
+        assert for_photo(tiny_models, (1500, 2000, 3), own) is own
+
+
+def test_a_large_photos_small_faces_are_found_with_the_finer_pass(default_models):
+    """Faces of 13-23 px in a photo larger than the face working size, which the first pass sees at
+    5-9 px: every one is found (the served int8 models, bit-identical on every x86-64 CPU)."""
+    for scale in (0.3, 0.4):
+        rgb, truth = _crowd(scale, (2560, 1440), (100, 700), 80, 600)  # the photos at 0.3-0.4 of their size
+        found = detect(default_models, rgb, Options(classes=("faces",)))
+        assert found, scale
+        hit = overlap_matrix([tuple(t) for t in truth], np.float32([d.box for d in found])).any(axis=1)
+        assert hit.all(), (scale, hit)

@@ -25,6 +25,16 @@ for backend in ${BACKENDS:-unet deeplabv3plus}; do
     --json "$out/negatives/plates-$backend.json" > /dev/null
   $veil evaluate-verifier --data "$data" --backend $backend --json "$out/negatives/verifier-$backend.json" > /dev/null
 done
+# large photos: the face photos tiled 3 x 3 and 4 x 4 (faces keep their pixels), the road photos 2 x 2, 3 x 3
+mkdir -p "$out/large-photos"
+for n in 3 4; do
+  $veil evaluate --dataset "$data/faces_fmd_train" --part dev --backend unet --mosaic $n \
+    --json "$out/large-photos/fmd-dev-mosaic$n-unet.json" > /dev/null
+done
+for n in 2 3; do
+  $veil evaluate --dataset "$data/plates_openalpr" --part dev --backend unet --mosaic $n \
+    --json "$out/large-photos/alpr-dev-mosaic$n-unet.json" > /dev/null
+done
 $veil evaluate-negatives --data "$data" --backend unet --classes faces --json "$out/negatives/faces-unet.json" > /dev/null
 $veil evaluate-verifier --data "$data" --class faces --json "$out/negatives/verifier-faces.json" > /dev/null
 .venv/bin/python -m service.evaluation.report "$out"

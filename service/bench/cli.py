@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from service.core.profiles import PROFILES
+from service.evaluation.cli import add_small_faces
 
 
 def add_bench(sub) -> None:
@@ -20,9 +21,7 @@ def add_bench(sub) -> None:
     img.add_argument("--engine", action="append", choices=["onnx", "onnx-int8", "torch"],
                      help="engines to compare (default: the configured one)")
     img.add_argument("--runs", type=int, default=20)
-    img.add_argument("--small-face-work-size", type=int,
-                     help="long side of the finer face pass on photos larger than the face working size "
-                          "(0: none, the ablation)")
+    add_small_faces(img)
     img.add_argument("--json", type=Path)
     img.add_argument("--plot", type=Path, help="PNG of throughput versus input size per engine/backend")
     img.set_defaults(func=_bench_images)

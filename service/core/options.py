@@ -32,6 +32,6 @@ class Options:
     # profiles set them (service.core.profiles)
     face_work_size: int | None = None
     plate_work_size: int | None = None
-    # a second, finer face detector pass at this long side for faces under pipeline.SMALL_FACE_PX
-    # (None: none); video profiles set it
+    # a second, finer face detector pass at this long side for small faces (pipeline.small_face_limit);
+    # 0: none; None: a photo's default (pipeline.for_photo), none for video frames, whose profiles set it
     small_face_work_size: int | None = None

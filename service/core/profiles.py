@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from service.core.strides import HOLD_FRAMES
+
 if TYPE_CHECKING:
     from service.core.video_pipeline import VideoOptions
 
@@ -26,7 +28,7 @@ class Profile:
     growth: float  # least growth of a mask per frame not followed, × object size, per stride
     second_look: bool
     edge_every: int
-    hold: int = 6  # least frames a track stays masked after its last sighting (and before its first)
+    hold: int = HOLD_FRAMES  # least frames a track stays masked after its last sighting and before its first
 
     def video_options(self, **overrides) -> VideoOptions:
         """The profile's ``VideoOptions``; ``overrides`` (codec, crf, keep_audio, stride, ...) win."""

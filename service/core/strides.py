@@ -21,6 +21,12 @@ CONFIRM_AFTER = 2
 track is masked; see ``Propagator.push``."""
 
 
+HOLD_FRAMES = 6
+"""A track is held for at least this many frames after its last sighting (and masked as long before its
+first), whatever the stride: detecting every frame, a 6-frame hold uncovered a moving plate the detector
+missed a few frames in a row; ``thorough`` holds 10 (``service.core.profiles``)."""
+
+
 HOLD_STRIDES = 2
 """A track is held for at least this many detection strides after its last sighting: its coverage
 survives one detected frame that misses it."""

@@ -22,6 +22,7 @@ from service.core.strides import (
     EDGE_EVERY,
     EDGE_HOLD,
     FOLLOW_GROWTH,
+    HOLD_FRAMES,
     HOLD_STRIDES,
     LOOKAHEAD_STRIDES,
     MIN_SPEED_PER_STRIDE,
@@ -148,7 +149,7 @@ class FrameBatcher:
 class VideoOptions:
     stride: int = 1  # detect every n-th frame; propagation covers the rest
     window: int = 6  # look-ahead/behind in frames for interpolation
-    hold: int = 6  # frames a track stays masked before first / after last sighting
+    hold: int = HOLD_FRAMES  # frames a track stays masked before first / after last sighting
     codec: str = "h264"
     crf: int = 20
     keep_audio: bool = True

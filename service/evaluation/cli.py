@@ -234,8 +234,8 @@ def add_evaluate_video(sub) -> None:
 def video_options(args: argparse.Namespace):
     """The profile's ``VideoOptions`` with the flags given on top."""
     names = ("stride", "window", "hold", "face_work_size", "small_face_work_size", "plate_work_size",
-             "hold_strides",
-             "lookahead_strides", "edge_every", "second_look", "growth", "follow_growth", "edge_hold")
+             "hold_strides", "lookahead_strides", "edge_every", "second_look", "growth", "follow_growth",
+             "edge_hold")
     return PROFILES[args.profile].video_options(follow=args.follow, follow_back=args.follow_back,
                                                 **{k: getattr(args, k) for k in names})
 

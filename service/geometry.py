@@ -20,6 +20,9 @@ class Detection:
     sure: bool = True
     """False: a verifier took it for its class only just; video paints it once another detected frame
     finds it again (``video_pipeline.frame_detections_many``)."""
+    doubt: bool = False
+    """True: a plate the verifier turned down, though not outright (``PlateVerifier.keep``'s floor);
+    video lets it extend a plate track already painted, and nothing else (``Propagator.push``)."""
 
     @property
     def size(self) -> int:

@@ -64,17 +64,19 @@ def small_face_limit(long_side: int, work_size: int) -> float:
 
 
 def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer: StageTimer = NO_TIMER,
-                confirm: bool = True, edge_pad: float = 0.0, side_by_side: bool = False
-                ) -> list[list[Detection]]:
+                confirm: bool = True, edge_pad: float = 0.0, side_by_side: bool = False,
+                plate_floor: float | None = None) -> list[list[Detection]]:
     """``detect`` for frames of one shape: each full-frame model runs once on all of them (a GPU's
     batch); the crop models run per frame, their crops batched. ``edge_pad``: see
     ``face_detector.EDGE_PAD``. With ``side_by_side``, the face models run in a worker thread while the
     plate models run here (they are different models, and one model run does not keep every core busy);
-    an error in either fails the call."""
+    an error in either fails the call. ``plate_floor``: plates the verifier turns down scoring at least
+    this come back doubted (``PlateVerifier.keep``; video only: a photo never paints them)."""
     if side_by_side and set(opts.classes) == {"faces", "plates"}:
         faces = BRANCHES.submit(detect_many, models, frames, replace(opts, classes=("faces",)), timer,
                                 confirm, edge_pad)
-        plates = detect_many(models, frames, replace(opts, classes=("plates",)), timer, confirm, edge_pad)
+        plates = detect_many(models, frames, replace(opts, classes=("plates",)), timer, confirm, edge_pad,
+                             plate_floor=plate_floor)
         return [f + p for f, p in zip(faces.result(), plates, strict=True)]
     backend = models.backend(opts.backend)
     found: list[list[Detection]] = [[] for _ in frames]
@@ -94,7 +96,7 @@ def detect_many(models: ModelSet, frames: list[np.ndarray], opts: Options, timer
                                               opts.plate_work_size or models.plate_work_size)
             for out, rgb, dets in zip(found, frames, plates, strict=True):
                 if models.plate_verifier is not None:
-                    dets = models.plate_verifier.keep(rgb, dets)
+                    dets = models.plate_verifier.keep(rgb, dets, plate_floor)
                 out += backend.plate_shapes.refine(rgb, dets)
     return found
 

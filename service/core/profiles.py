@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from service.core.strides import HOLD_FRAMES
+from service.core.strides import HOLD_FRAMES, SEEN_PLATE_FLOOR
 
 if TYPE_CHECKING:
     from service.core.video_pipeline import VideoOptions
@@ -29,13 +29,15 @@ class Profile:
     second_look: bool
     edge_every: int
     hold: int = HOLD_FRAMES  # least frames a track stays masked after its last sighting and before its first
+    seen_plate_floor: float | None = SEEN_PLATE_FLOOR  # see service.core.strides (None: off)
 
     def video_options(self, **overrides) -> VideoOptions:
         """The profile's ``VideoOptions``; ``overrides`` (codec, crf, keep_audio, stride, ...) win."""
         from service.core.video_pipeline import VideoOptions  # the pipeline's heavy imports, when used
 
         base = {"stride": self.stride, "growth": self.growth, "second_look": self.second_look,
-                "edge_every": self.edge_every, "hold": self.hold, "face_work_size": self.face_work_size,
+                "edge_every": self.edge_every, "hold": self.hold, "seen_plate_floor": self.seen_plate_floor,
+                "face_work_size": self.face_work_size,
                 "small_face_work_size": self.small_face_work_size,
                 "plate_work_size": self.plate_work_size}
         return VideoOptions(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
@@ -57,9 +59,11 @@ PROFILES: dict[str, Profile] = {
                         growth=0.005, second_look=True, edge_every=2),
     # detecting every frame, a 6-frame hold uncovered a moving plate missed a few frames in a row: traffic
     # leaks 4.51 -> 1.13 % with 10, background 2.12 -> 2.49 % (docs/accuracy.md, "Small faces, looked
-    # for at full resolution")
+    # for at full resolution"). Plates the verifier turns down keep no seen plate here: detecting every
+    # frame, they left every leak as it was and changed more background (docs/accuracy.md, "A plate that
+    # was seen is kept")
     "thorough": Profile("every frame detected at full working size: slowest, fewest leaks", stride=1,
                         face_work_size=None, small_face_work_size=SMALL_FACES, plate_work_size=None,
-                        growth=0.025, second_look=True, edge_every=2, hold=10),
+                        growth=0.025, second_look=True, edge_every=2, hold=10, seen_plate_floor=None),
 }
 DEFAULT_PROFILE = "balanced"

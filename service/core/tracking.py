@@ -177,6 +177,8 @@ class Propagator:
         sighting (``_widen``). One that matches no track starts a *tentative* track, which is
         masked only once it has been sighted in ``confirm_after`` detected frames (a strong sighting
         confirms it at once): a weak guess that the motion-compensated track finds again is an object.
+        A doubted one (``Detection.doubt``: a plate the verifier turned down) only extends a painted
+        track, sighted however long ago while it is remembered: a plate that was seen is kept.
         ``camera`` is the picture's motion from frame ``t - 1`` (3×3; None: unknown). ``look`` (in a
         detected frame) searches again where tracks this frame missed should be; what it finds starts
         tracks of their own (``_look_again``, ``service.core.second_look``). ``partial``: only part of
@@ -195,7 +197,8 @@ class Propagator:
             self._last_detected = t if not partial else previous
             self._associate(t, dets)
         if weak:
-            self._associate(t, weak, weak=True)
+            self._associate(t, [d for d in weak if not d.doubt], weak=True)
+            self._associate(t, [d for d in weak if d.doubt], weak=True, doubted=True)
         if dets is not None and look is not None and not partial:
             self._look_again(t, look, previous)
         if back is not None and self._next_id > first_new:
@@ -317,14 +320,18 @@ class Propagator:
         b0 = np.asarray(self._box_at(tr, frames[0], t), float)
         return tuple(b1 + (b1 - b0) / (frames[1] - frames[0]) * (t - frames[-1]))
 
-    def _associate(self, t: int, dets: list[Detection], weak: bool = False) -> None:
+    def _associate(self, t: int, dets: list[Detection], weak: bool = False, doubted: bool = False
+                   ) -> None:
+        """Match ``dets`` to the live tracks; the rest start tracks. ``doubted``: they only extend
+        painted tracks, live as long as they are remembered (``_forget``), and start none."""
+        if not dets:
+            return
         # where the track should be if the measured camera motion is right, and where it was last seen
         # (a bus filling a still picture can pass for the camera's motion: a standing object must
         # still keep its track)
         live = [(i, tr, tuple(map(int, self.predicted_box(tr, t))), tr.last()[1].box)
                 for i, tr in enumerate(self.tracks)
-                if t - tr.last()[0] <= self.window + self._held(tr, tr.last()[0])
-                and not (weak and t in tr.seen)]
+                if (tr.confirmed if doubted else self._live(tr, t)) and not (weak and t in tr.seen)]
         candidates = sorted(
             ((max(box_iou(guess, d.box), box_iou(last, d.box)), i, j) for i, tr, guess, last in live
              for j, d in enumerate(dets) if tr.cls == d.cls),
@@ -341,12 +348,17 @@ class Propagator:
             used_t.add(i)
             used_d.add(j)
         for j, d in enumerate(dets):
-            if j in used_d or (weak and not self.confirm_after):
+            if j in used_d or doubted or (weak and not self.confirm_after):
                 continue
             if weak and self._widen(t, d):
                 continue
             self.tracks.append(Track(self._next_id, d.cls, {t: d}, confirmed=not weak, found=t))
             self._next_id += 1
+
+    def _live(self, tr: Track, t: int) -> bool:
+        """Whether a detection at ``t`` may still extend ``tr``: within the look-ahead and its hold."""
+        last = tr.last()[0]
+        return t - last <= self.window + self._held(tr, last)
 
     def _widen(self, t: int, d: Detection) -> bool:
         """A weak detection overlapping an object sighted at ``t`` is another view of it: its pixels

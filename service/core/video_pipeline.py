@@ -26,6 +26,7 @@ from service.core.strides import (
     HOLD_STRIDES,
     LOOKAHEAD_STRIDES,
     MIN_SPEED_PER_STRIDE,
+    SEEN_PLATE_FLOOR,
 )
 from service.core.tracking import Final, Propagator, for_stride
 from service.core.video_regions import VideoRegions
@@ -55,26 +56,29 @@ again (``CONFIRM_AFTER``); a plate already tracked stays covered however small i
 
 
 def frame_detections(models: ModelSet, rgb: np.ndarray, opts: Options, timer: StageTimer = NO_TIMER,
-                     speck: int = PLATE_SPECK_PX) -> Found:
+                     speck: int = PLATE_SPECK_PX, plate_floor: float | None = None) -> Found:
     """(detections, weak detections) of one frame, both dilated as the options ask. Weak: faces under
-    the face threshold (down to ``WEAK_FACTOR`` of it), plate specks under ``speck`` px and plates the
-    verifier kept only just (``Detection.sure``): a look-alike seen once is not painted."""
-    return frame_detections_many(models, [rgb], opts, timer, speck)[0]
+    the face threshold (down to ``WEAK_FACTOR`` of it), plate specks under ``speck`` px, plates the
+    verifier kept only just (``Detection.sure``): a look-alike seen once is not painted; and, with
+    ``plate_floor``, the plates it turned down scoring at least that (``Detection.doubt``)."""
+    return frame_detections_many(models, [rgb], opts, timer, speck, plate_floor)[0]
 
 
 def frame_detections_many(models: ModelSet, frames: list[np.ndarray], opts: Options,
-                          timer: StageTimer = NO_TIMER, speck: int = PLATE_SPECK_PX) -> list[Found]:
+                          timer: StageTimer = NO_TIMER, speck: int = PLATE_SPECK_PX,
+                          plate_floor: float | None = None) -> list[Found]:
     """``frame_detections`` for frames of one shape, the full-frame models run once on all of them."""
     if not frames:
         return []
     h, w = frames[0].shape[:2]
     low = replace(opts, face_threshold=opts.face_threshold * WEAK_FACTOR)
     out = []
-    for raw in detect_many(models, frames, low, timer, confirm=False, edge_pad=EDGE_PAD):
+    for raw in detect_many(models, frames, low, timer, confirm=False, edge_pad=EDGE_PAD,
+                           plate_floor=plate_floor):
         weak = [(d.cls == "faces" and d.score < opts.face_threshold)
                 or (d.cls == "plates" and (d.size < speck or not d.sure))
                 for d in raw]
-        found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
+        found = [replace(grow(d, opts.dilation_px, opts.dilation_pct, w, h), doubt=d.doubt) for d in raw]
         out.append(([d for d, k in zip(found, weak, strict=True) if not k],
                     [d for d, k in zip(found, weak, strict=True) if k]))
     return out
@@ -163,6 +167,7 @@ class VideoOptions:
     follow_back: bool = True  # and a new track back into the frames before its first sighting
     follow_growth: float = FOLLOW_GROWTH
     plate_speck_px: int = PLATE_SPECK_PX  # plates smaller than this must be found twice (0: never)
+    seen_plate_floor: float | None = SEEN_PLATE_FLOOR  # see service.core.strides (None: never)
     face_work_size: int | None = None  # the full-frame models' long side (None: the service's)
     small_face_work_size: int | None = None  # the finer face pass's long side (None or 0: none)
     plate_work_size: int | None = None
@@ -198,7 +203,8 @@ class FrameLoop:
         self.fps = self.regions.fps
         prop = vopts.propagator(width, height)
         self.batcher = FrameBatcher(
-            lambda frames: frame_detections_many(models, frames, opts, timer, vopts.plate_speck_px),
+            lambda frames: frame_detections_many(models, frames, opts, timer, vopts.plate_speck_px,
+                                                 vopts.seen_plate_floor),
             prop, vopts.stride, models.frame_batch, timer,
             (lambda rgb: look(models, rgb, opts, timer)) if vopts.second_look else None,
             EdgeBands(models, opts, WEAK_FACTOR, timer), vopts.edge_every,

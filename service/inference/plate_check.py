@@ -20,12 +20,17 @@ always sure: the verifier sees it completed by its mirror image and scores true 
 class PlateVerifier(CropVerifier):
     mirror = True  # the plate finder completes a plate the edge cuts by its mirror image (EDGE_MIRROR)
 
-    def keep(self, rgb, found: list[Detection]) -> list[Detection]:
+    def keep(self, rgb, found: list[Detection], floor: float | None = None) -> list[Detection]:
         """The plate finder's proposals this model takes for plates, those under ``SURE`` marked as kept
-        only just."""
+        only just; with ``floor``, also those it turns down scoring at least that, marked as doubted
+        (``Detection.doubt``): video keeps a plate it has seen through them."""
         if not found:
             return found
         scores = self.scores(rgb, [d.box for d in found])
         h, w = rgb.shape[:2]
-        return [replace(d, sure=bool(s >= SURE or at_edge(d.box, w, h)))
+        kept = [replace(d, sure=bool(s >= SURE or at_edge(d.box, w, h)))
                 for d, s in zip(found, scores, strict=True) if s >= self.threshold]
+        if floor is None:
+            return kept
+        return kept + [replace(d, sure=False, doubt=True)
+                       for d, s in zip(found, scores, strict=True) if floor <= s < self.threshold]

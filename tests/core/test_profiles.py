@@ -3,6 +3,7 @@
 import pytest
 
 from service.core.profiles import PROFILES
+from service.core.strides import SEEN_PLATE_FLOOR
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
@@ -17,3 +18,11 @@ def test_every_profile_holds_a_lost_track_a_third_of_a_second(name):
 def test_an_override_wins_over_the_profile():
     assert PROFILES["thorough"].video_options(hold=3).hold == 3
     assert PROFILES["balanced"].video_options().hold == 6  # two strides (10 frames) is its floor
+
+
+def test_only_the_strided_profiles_keep_a_seen_plate_through_the_plates_turned_down():
+    """Detecting every frame, ``thorough`` gains nothing from them and changes more background."""
+    assert PROFILES["balanced"].video_options().seen_plate_floor == SEEN_PLATE_FLOOR
+    assert PROFILES["fast"].video_options().seen_plate_floor == SEEN_PLATE_FLOOR
+    assert PROFILES["thorough"].video_options().seen_plate_floor is None
+    assert PROFILES["thorough"].video_options(seen_plate_floor=0.3).seen_plate_floor == 0.3

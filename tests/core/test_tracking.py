@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 
 from service.core.masks import paint
@@ -116,6 +118,28 @@ def test_weak_sightings_confirmed_again_become_an_object():
         x = 10 + 2 * t
         assert m[30, x + 2: x + 18].all(), t
         assert not m[30, 155:165].any(), t
+
+
+def test_a_doubted_plate_keeps_a_plate_seen_long_ago_and_starts_nothing():
+    """A plate the verifier turned down (``Detection.doubt``) extends a painted plate track sighted
+    longer ago than its hold, where the track should be; alone, or where only a tentative track was, it
+    paints nothing."""
+    def doubted(x):
+        return replace(det(x, cls="plates"), sure=False, doubt=True)
+
+    due = [t % 4 == 0 for t in range(40)]
+    sure = [[det(50, cls="plates")] if t == 0 else ([] if due[t] else None) for t in range(40)]
+    doubts = [[doubted(50), doubted(150)] if due[t] and t >= 16 else None for t in range(40)]
+    # remembered for 16 frames (``_forget``: the look-ahead and longest hold), held for 4
+    out = run(Propagator(200, 100, window=4, hold=4, confirm_after=2, edge_hold=12), sure, doubts)
+    covered = [t for t in range(40) if paint(out[t], (100, 200))[30, 60]]
+    assert set(range(12, 40)) <= set(covered) and 8 not in covered  # lost for 16 frames, then kept
+    assert not any(paint(out[t], (100, 200))[30, 160] for t in range(40))  # doubted alone: nothing
+    tentative = [[replace(det(50, cls="plates"), sure=False)] if t == 0 else None for t in range(40)]
+    out = run(Propagator(200, 100, window=4, hold=4, confirm_after=2, edge_hold=12),
+              [[] if due[t] else None for t in range(40)],
+              [tentative[t] or doubts[t] for t in range(40)])
+    assert not any(paint(out[t], (100, 200))[30, 60] for t in range(40))  # a guess is not confirmed by doubt
 
 
 def test_a_weak_view_of_an_object_sighted_in_the_same_frame_widens_its_mask():

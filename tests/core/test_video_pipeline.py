@@ -5,6 +5,7 @@ import pytest
 
 from service.core.masks import Shape, paint
 from service.core.options import Options
+from service.core.strides import SEEN_PLATE_FLOOR
 from service.core.tracking import Propagator
 from service.core.video_pipeline import FrameBatcher, VideoOptions, redact_video
 from service.errors import UndecodableError
@@ -211,6 +212,12 @@ def test_plate_specks_are_weak_until_found_again(monkeypatch, tiny_models):
     none, = video_pipeline.frame_detections_many(tiny_models, [np.zeros((120, 160, 3), np.uint8)],
                                                  Options(dilation_px=0, dilation_pct=0), speck=0)
     assert len(none[0]) == 2 and [d.box for d in none[1]] == [unsure.box]  # kept only just: weak at any size
+    doubted = replace(unsure, doubt=True)
+    monkeypatch.setattr(video_pipeline, "detect_many",
+                        lambda models, frames, *a, **k: [[doubted]] * len(frames))
+    (strong, weak), = video_pipeline.frame_detections_many(tiny_models, [np.zeros((120, 160, 3), np.uint8)],
+                                                           Options())
+    assert strong == [] and weak[0].doubt and weak[0].size > doubted.size  # grown, still doubted
 
     def masked_at(sightings):  # frames 0, 4, 8, ... detected; the speck found where ``sightings`` says
         prop = for_stride(160, 120, 4, 6, 6)
@@ -226,3 +233,17 @@ def test_plate_specks_are_weak_until_found_again(monkeypatch, tiny_models):
 
     assert masked_at({4}) == []  # one frame's speck is not a plate
     assert set(range(4, 9)) <= set(masked_at({4, 8}))  # found again: painted, back to its first sighting
+
+
+@pytest.mark.parametrize("floor", [SEEN_PLATE_FLOOR, None])
+def test_video_asks_for_the_plates_the_verifier_turned_down(monkeypatch, tiny_models, floor):
+    from service.core import video_pipeline
+    from service.core.video_pipeline import FrameLoop
+
+    asked = []
+    monkeypatch.setattr(video_pipeline, "detect_many",
+                        lambda models, frames, *a, **k: asked.append(k["plate_floor"]) or [[]] * len(frames))
+    loop = FrameLoop(tiny_models, Options(), VideoOptions(seen_plate_floor=floor), 160, 120)
+    frame = np.zeros((120, 160, 3), np.uint8)
+    list(loop.push(0, frame, None))
+    assert asked == [floor]

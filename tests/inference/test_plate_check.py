@@ -69,6 +69,27 @@ def test_a_proposal_kept_only_just_is_marked_unsure(tmp_path):
     assert certain.sure
 
 
+def test_with_a_floor_the_plates_turned_down_above_it_come_back_doubted(tmp_path):
+    rgb = np.full((120, 160, 3), 90, np.uint8)
+    verifier = _verifier(tmp_path, 0.0, threshold=0.6)  # every proposal scores 0.5
+    assert verifier.keep(rgb, [_plate()]) == []
+    (doubted,) = verifier.keep(rgb, [_plate()], floor=0.4)
+    assert doubted.doubt and not doubted.sure and doubted.box == _plate().box
+    assert verifier.keep(rgb, [_plate()], floor=0.55) == []
+    verifier.threshold = 0.4
+    (kept,) = verifier.keep(rgb, [_plate()], floor=0.2)
+    assert not kept.doubt  # kept: not doubted
+
+
+def test_a_photo_never_gets_a_doubted_plate(tiny_models, tmp_path, monkeypatch):
+    verifier = _verifier(tmp_path, 0.0, threshold=0.6)
+    models = replace(tiny_models, plate_verifier=verifier)
+    seen = []
+    monkeypatch.setattr(verifier, "keep", lambda rgb, found, floor=None: seen.append(floor) or [])
+    detect(models, np.full((120, 160, 3), 90, np.uint8), Options(classes=("plates",)))
+    assert seen == [None]
+
+
 def test_a_one_view_verifier_still_serves(tmp_path):
     cfg = {k: v for k, v in tiny_verifier_config().items() if k != "contexts"}
     model = tiny_verifier(20.0)

@@ -5,7 +5,7 @@ Everything returns full-frame arrays; per-object work stays inside each object's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -68,7 +68,8 @@ def _seconds(t: object) -> bool:
 
 
 def grow(det: Detection, pixels: int, percent: float, width: int, height: int) -> Detection:
-    """Dilate an object's mask by ``pixels`` + ``percent`` of its size (elliptical kernel)."""
+    """Dilate an object's mask by ``pixels`` + ``percent`` of its size (elliptical kernel); the object
+    keeps its other fields (``sure``, ``doubt``)."""
     radius = int(round(pixels + det.size * percent / 100.0))
     if radius <= 0:
         return det
@@ -79,10 +80,10 @@ def grow(det: Detection, pixels: int, percent: float, width: int, height: int) -
     local[oy:oy + det.mask.shape[0], ox:ox + det.mask.shape[1]] = det.mask
     if radius <= 4:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        return Detection(det.cls, det.score, box, cv2.dilate(local, kernel) > 0)
+        return replace(det, box=box, mask=cv2.dilate(local, kernel) > 0)
     # Large radii (propagated masks of fast tracks): Euclidean distance, linear in the area instead of
     # area × kernel size; a superset of the elliptical-kernel dilation.
-    return Detection(det.cls, det.score, box, _within(local, radius))
+    return replace(det, box=box, mask=_within(local, radius))
 
 
 COARSE_RADIUS = 24

@@ -78,7 +78,7 @@ def frame_detections_many(models: ModelSet, frames: list[np.ndarray], opts: Opti
         weak = [(d.cls == "faces" and d.score < opts.face_threshold)
                 or (d.cls == "plates" and (d.size < speck or not d.sure))
                 for d in raw]
-        found = [replace(grow(d, opts.dilation_px, opts.dilation_pct, w, h), doubt=d.doubt) for d in raw]
+        found = [grow(d, opts.dilation_px, opts.dilation_pct, w, h) for d in raw]
         out.append(([d for d, k in zip(found, weak, strict=True) if not k],
                     [d for d, k in zip(found, weak, strict=True) if k]))
     return out

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,13 @@ def test_grow_adds_pixels_and_percent_of_size():
 def test_grow_is_clipped_to_the_frame():
     d = grow(square(0, 0, 10, 10), 5, 0, 12, 12)
     assert d.box == (0, 0, 12, 12) and d.mask.shape == (12, 12)
+
+
+@pytest.mark.parametrize("pixels", [0, 3, 30])  # none, the kernel and the distance growth
+def test_grow_keeps_what_a_verifier_said_of_the_object(pixels):
+    doubted = replace(square(cls="plates"), sure=False, doubt=True)
+    grown = grow(doubted, pixels, 0, 100, 100)
+    assert not grown.sure and grown.doubt and grown.cls == "plates"
 
 
 def test_regions_boxes_and_polygons():

@@ -6,19 +6,37 @@ from collections.abc import Callable
 from typing import Any
 
 import segmentation_models_pytorch as smp
+from segmentation_models_pytorch.base import SegmentationHead
 from torch import nn
 
 from service.errors import ConfigurationError
 
 
 def _unet(cfg: dict[str, Any]) -> nn.Module:
-    return smp.Unet(
+    """smp U-Net; with ``output_stride`` s > 1 (a power of two) its last log2(s) decoder blocks are left
+    out and the head's logits, made at 1/s of the input, are upsampled bilinearly to the input's size.
+
+    A full-frame finder only has to say where an object is (a shape model draws its outline after it),
+    and the decoder's full-resolution blocks are most of its time on a CPU.
+    """
+    channels = tuple(cfg.get("decoder_channels", (128, 64, 32, 16, 16)))
+    model = smp.Unet(
         encoder_name=cfg["encoder"],
         encoder_weights=None,
-        decoder_channels=tuple(cfg.get("decoder_channels", (128, 64, 32, 16, 16))),
+        decoder_channels=channels,
         in_channels=3,
         classes=1,
     )
+    stride = int(cfg.get("output_stride", 1))
+    if stride == 1:
+        return model
+    drop = stride.bit_length() - 1
+    if stride != 1 << drop or not 0 < drop < len(channels):
+        raise ConfigurationError(f"output_stride must be a power of two under {1 << len(channels)}, "
+                                 f"not {stride}")
+    model.decoder.blocks = nn.ModuleList(list(model.decoder.blocks)[:len(channels) - drop])
+    model.segmentation_head = SegmentationHead(channels[-drop - 1], 1, kernel_size=3, upsampling=stride)
+    return model
 
 
 def _deeplabv3plus(cfg: dict[str, Any]) -> nn.Module:

@@ -60,5 +60,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rendered", type=int, default=0,
                    help="plates: rendered plate-free scenes per kind (documents, posters, textures; "
                         "screenshots held out) added to the negative scenes")
+    p.add_argument("--output-stride", type=int, default=1,
+                   help="full-frame finders: logits at 1/N of the input, upsampled (a lighter decoder)")
     p.add_argument("--paste", type=float, default=0.0,
                    help="plates: share of samples that paste train plates onto plate-free scenes")

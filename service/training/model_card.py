@@ -46,7 +46,8 @@ def _stage(t: dict) -> str:
 def _where(t: dict) -> str:
     if "--device cuda" in t.get("command", ""):
         return "bf16 autocast on a lent NVIDIA H200, samples drawn by CPU threads"
-    return ("bf16 autocast on a 2-core CPU, one thread, shared with other training runs "
+    precision = t.get("precision", "bf16 autocast")  # runs before the record named it used bf16
+    return (f"{precision} on a 2-core CPU, one thread, shared with other training runs "
             "running beside it")
 
 

@@ -256,6 +256,27 @@ def widened(state: dict, model: torch.nn.Module) -> dict:
     return state
 
 
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+"""CPU features that compute bfloat16 natively; elsewhere torch emulates it, about 9× slower than float32
+(a U-Net training step on an AVX2 CPU without them)."""
+
+
+def bf16_is_fast(device: str, flags: frozenset[str] | None = None) -> bool:
+    """Train under bf16 autocast? On CUDA, and on CPUs that compute bfloat16 natively."""
+    from service.inference.precision import cpu_flags
+
+    return device == "cuda" or bool(set(BF16_FLAGS) & (cpu_flags() if flags is None else flags))
+
+
+def fitted(state: dict, model: torch.nn.Module) -> tuple[dict, list[str]]:
+    """``state`` without the tensors ``model`` lacks or holds in another shape (a finder whose decoder
+    was cut short keeps its encoder and remaining blocks), and the names of the model's tensors that
+    therefore keep their fresh initialisation (a new head)."""
+    target = model.state_dict()
+    kept = {k: v for k, v in state.items() if k in target and target[k].shape == v.shape}
+    return kept, sorted(k for k in target if k not in kept)
+
+
 SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler,
             "face-finder": _face_finder_sampler, "plate-verifier": _plate_verifier_sampler,
             "face-verifier": _face_verifier_sampler}
@@ -315,15 +336,18 @@ def train(args: argparse.Namespace) -> Path:
         **({"context": context} if (context := ROLE_DEFAULTS[args.role]["context"]) else {}),
         **({"contexts": list(cs)} if (cs := ROLE_DEFAULTS[args.role].get("contexts")) else {}),
         **({"work_size": ws} if (ws := ROLE_DEFAULTS[args.role].get("work_size")) else {}),
+        **({"output_stride": args.output_stride} if args.output_stride > 1 else {}),
     }
     model = build_model(cfg)
     if args.init:
         from safetensors.torch import load_file
 
-        model.load_state_dict(widened(load_file(str(Path(args.init) / "model.safetensors")), model),
-                              strict=True)
+        state, fresh = fitted(widened(load_file(str(Path(args.init) / "model.safetensors")), model),
+                              model)
+        model.load_state_dict(state, strict=not fresh)
         previous = json.loads((Path(args.init) / "config.json").read_text(encoding="utf-8"))
-        init = {"fine_tuned_from": str(args.init), "previous_training": previous.get("training")}
+        init = {"fine_tuned_from": str(args.init), "previous_training": previous.get("training"),
+                **({"started_fresh": fresh} if fresh else {})}
     else:
         init = ENCODERS[args.encoder][1](model) if args.pretrained else None
     device = args.device
@@ -341,6 +365,7 @@ def train(args: argparse.Namespace) -> Path:
         start = state["step"]
         rng = state["rng"]
     warmup = 50
+    half = bf16_is_fast(device)
     pool = ThreadPoolExecutor(args.workers) if args.workers > 1 else None
     t0 = time.time()
     running = 0.0
@@ -352,7 +377,7 @@ def train(args: argparse.Namespace) -> Path:
         samples = draw_batch(sampler, rng, batch, pool)
         x = to_tensor([s.image for s in samples], device)
         y = torch.from_numpy(np.stack([s.mask for s in samples])).to(device).float().unsqueeze(1)
-        with torch.autocast(device, dtype=torch.bfloat16):
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=half):
             logits = model(x)
         loss = LOSSES.get(cfg["architecture"], loss_fn)(logits.float(), y)
         opt.zero_grad(set_to_none=True)
@@ -379,6 +404,7 @@ def train(args: argparse.Namespace) -> Path:
         "command": "veil train " + " ".join(args.argv),
         "steps": args.steps, "batch": batch, "crop": size, "lr": args.lr, "seed": args.seed,
         "data": sources, "encoder_init": init, "final_loss": round(running, 4),
+        "precision": "bf16 autocast" if half else "float32",
         "wall_seconds_last_leg": round(time.time() - t0),
     }
     model.eval().cpu()

@@ -145,3 +145,27 @@ def test_the_face_finder_work_size_ablation_reaches_the_pipeline(tiny_models_dir
                         lambda frames, work_size=None: seen.append(work_size) or real(frames, work_size))
     face_proposals(models, [np.zeros((240, 320, 3), np.uint8)], 0.3)
     assert seen == [384]
+
+
+@pytest.mark.parametrize("stride", [2, 4])
+def test_a_finder_with_coarse_logits_answers_at_full_size_in_both_engines(tmp_path, stride):
+    import torch
+
+    from service.inference.model_files import save_model_dir
+
+    torch.manual_seed(0)
+    cfg = {**tiny_config("plates", "unet"), "output_stride": stride}
+    model = build_model(cfg).eval()
+    assert len(model.decoder.blocks) == 5 - (stride.bit_length() - 1)
+    save_model_dir(model, cfg, tmp_path / "finder")
+    x = np.random.default_rng(1).normal(size=(1, 3, 96, 160)).astype(np.float32)
+    a = make_engine(CPU_ONNX, tmp_path / "finder").run(x)
+    b = make_engine(CPU_TORCH, tmp_path / "finder").run(x)
+    assert a.shape == (1, 1, 96, 160)
+    assert np.abs(a - b).max() < 1e-3
+
+
+@pytest.mark.parametrize("stride", [3, 32])
+def test_an_output_stride_the_decoder_cannot_give_is_refused(stride):
+    with pytest.raises(ConfigurationError, match="output_stride"):
+        build_model({**tiny_config("plates", "unet"), "output_stride": stride})

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from service.datasets import load_records, select
+from service.errors import ConfigurationError
 from service.inference.architectures import build_model
 from service.inference.model_files import MEAN, STD, save_model_dir
 from service.training.arguments import ROLE_DEFAULTS
@@ -268,13 +269,22 @@ def bf16_is_fast(device: str, flags: frozenset[str] | None = None) -> bool:
     return device == "cuda" or bool(set(BF16_FLAGS) & (cpu_flags() if flags is None else flags))
 
 
+FRESH_ALLOWED = ("segmentation_head.",)
+"""The only tensors a fine-tuned model may start afresh: a new head. Anything else missing from
+``--init`` means the wrong model was named, and training from it would silently start from scratch."""
+
+
 def fitted(state: dict, model: torch.nn.Module) -> tuple[dict, list[str]]:
     """``state`` without the tensors ``model`` lacks or holds in another shape (a finder whose decoder
     was cut short keeps its encoder and remaining blocks), and the names of the model's tensors that
     therefore keep their fresh initialisation (a new head)."""
     target = model.state_dict()
     kept = {k: v for k, v in state.items() if k in target and target[k].shape == v.shape}
-    return kept, sorted(k for k in target if k not in kept)
+    fresh = sorted(k for k in target if k not in kept)
+    if wrong := [k for k in fresh if not k.startswith(FRESH_ALLOWED)]:
+        raise ConfigurationError(f"--init does not fit this model: {len(wrong)} tensors beyond its head "
+                                 f"are missing or shaped otherwise (first: {wrong[0]})")
+    return kept, fresh
 
 
 SAMPLERS = {"plates": _plate_sampler, "faces": _face_sampler, "plate-shapes": _plate_shape_sampler,

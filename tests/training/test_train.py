@@ -43,3 +43,17 @@ def test_training_uses_bf16_only_where_it_is_computed_natively():
     assert bf16_is_fast("cpu", frozenset({"avx2", "avx512f", "avx512_bf16"}))
     assert bf16_is_fast("cpu", frozenset({"avx2", "amx_bf16"}))
     assert not bf16_is_fast("cpu", frozenset({"avx2", "fma"}))  # emulated: ~9x slower than float32
+
+
+def test_an_init_that_does_not_fit_beyond_the_head_is_refused():
+    import pytest
+
+    from service.errors import ConfigurationError
+    from service.inference.architectures import build_model
+    from service.training.train import fitted
+    from tests.conftest import tiny_config
+
+    finder = build_model(tiny_config("plates", "unet"))
+    other = build_model(tiny_config("plates", "deeplabv3plus"))
+    with pytest.raises(ConfigurationError, match="does not fit"):
+        fitted(dict(other.state_dict()), finder)

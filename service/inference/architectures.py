@@ -16,8 +16,9 @@ def _unet(cfg: dict[str, Any]) -> nn.Module:
     """smp U-Net; with ``output_stride`` s > 1 (a power of two) its last log2(s) decoder blocks are left
     out and the head's logits, made at 1/s of the input, are upsampled bilinearly to the input's size.
 
-    A full-frame finder only has to say where an object is (a shape model draws its outline after it),
-    and the decoder's full-resolution blocks are most of its time on a CPU.
+    The decoder's full-resolution blocks are much of a U-Net's time on a CPU. A full-frame finder only has
+    to say where an object is (a shape model draws its outline after it); the face crop model (stride 2)
+    draws a face filling half its 128² crop, whose outline 64² logits still hold.
     """
     channels = tuple(cfg.get("decoder_channels", (128, 64, 32, 16, 16)))
     model = smp.Unet(

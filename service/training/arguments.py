@@ -61,6 +61,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="plates: rendered plate-free scenes per kind (documents, posters, textures; "
                         "screenshots held out) added to the negative scenes")
     p.add_argument("--output-stride", type=int, default=1,
-                   help="full-frame finders: logits at 1/N of the input, upsampled (a lighter decoder)")
+                   help="U-Net: logits at 1/N of the input, upsampled (a lighter decoder; the "
+                        "face crop model uses 2)")
     p.add_argument("--paste", type=float, default=0.0,
                    help="plates: share of samples that paste train plates onto plate-free scenes")

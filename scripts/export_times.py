@@ -3,8 +3,8 @@
 Usage: python scripts/export_times.py models/faces-unet --size 128 --batch 4 [--threads 2] [--nodes 10]
        [--json F]
 Runs each export (``model.onnx``, ``model.int8.onnx`` where present) on random input of ``--batch`` ×
-3 × size × size, ``--runs`` times after three warm-up runs, with the service's session options (no
-spinning, one inter-op thread), and prints the median per run and per item. ``--nodes N`` profiles
+3 × size × size, ``--runs`` times after three warm-up runs, with the service's session options
+(``engines.session_options``), and prints the median per run and per item. ``--nodes N`` profiles
 the float graph and lists its N slowest nodes with their share of the run.
 """
 
@@ -21,16 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from service.bench.images import cpu_name
+from service.bench.images import machine_name
+from service.inference.engines import session_options
 
 
 def _session(path: Path, threads: int, profile_dir: str | None = None):
     import onnxruntime as ort
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts = session_options(threads)
     if profile_dir:
         opts.enable_profiling = True
         opts.profile_file_prefix = str(Path(profile_dir) / "profile")
@@ -79,7 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     x = np.random.default_rng(0).standard_normal((args.batch, 3, args.size, args.size)).astype(np.float32)
     report = {"model": str(args.model_dir), "size": args.size, "batch": args.batch, "threads": args.threads,
-              "machine": cpu_name(), "date": date.today().isoformat(), "exports": {}}
+              "machine": machine_name(), "date": date.today().isoformat(), "exports": {}}
     for name in ("model.onnx", "model.int8.onnx"):
         path = args.model_dir / name
         if path.is_file():

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from datetime import date
 from pathlib import Path
 
-from service.bench.images import cpu_name
+from service.bench.images import machine_name
 from service.config import Settings
 from service.core.options import Options
 from service.core.pipeline import CONFIRM_FACTOR, face_proposals, for_photo
@@ -77,7 +75,7 @@ def main() -> None:
         for k, v in _photo_times(models, rgb, args.runs).items():
             rows.setdefault(k, []).append(v)
     result = {"date": date.today().isoformat(),
-              "machine": f"{platform.machine()} {os.cpu_count()} CPUs ({cpu_name()})",
+              "machine": machine_name(),
               "folder": str(args.folder), "photos": len(next(iter(rows.values()), [])),
               "threads": settings.threads, "precisions": models.precisions(),
               "median_ms": {k: round(statistics.median(v), 1) for k, v in rows.items()},

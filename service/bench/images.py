@@ -38,13 +38,18 @@ def cpu_name() -> str:
     return platform.processor() or "unknown cpu"
 
 
+def machine_name() -> str:
+    """The machine as every benchmark file names it: architecture, CPU count, processor model."""
+    return f"{platform.machine()} {os.cpu_count()} CPUs ({cpu_name()})"
+
+
 def header(compute: Compute) -> dict:
     import onnxruntime
     import torch
 
     gpu = torch.cuda.get_device_name() if compute.device == "cuda" else None
     return {
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs ({cpu_name()})",
+        "machine": machine_name(),
         "platform": platform.platform(), "device": compute.device, "gpu": gpu,
         "engine": compute.engine + (" int8" if compute.int8 else ""),
         "threads": compute.threads, "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),

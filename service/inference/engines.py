@@ -69,18 +69,26 @@ raise the peak for good late in a long video. In chunks, the arena's high-water 
 first seconds; one large batch gains no speed on the CPU."""
 
 
+def session_options(threads: int):
+    """ONNX Runtime session options as the service runs every model (also what benchmarks time)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    # Every session has its own thread pool, and by default its threads spin after each run. With
+    # five sessions per frame on few cores, the spinning pools of the models that just ran take the
+    # cores from the one running now (and from decode/encode): 1080p detect 247 → 148 ms without it.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return opts
+
+
 class OnnxEngine(Engine):
     def __init__(self, model: str | bytes, compute: Compute, precision: str = "") -> None:
         import onnxruntime as ort
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = compute.threads
-        # Every session has its own thread pool, and by default its threads spin after each run. With
-        # five sessions per frame on few cores, the spinning pools of the models that just ran take the
-        # cores from the one running now (and from decode/encode): 1080p detect 247 → 148 ms without it.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
+        opts = session_options(compute.threads)
         providers = ["CPUExecutionProvider"]
         if compute.device == "cuda":
             providers.insert(0, "CUDAExecutionProvider")

@@ -24,7 +24,8 @@ def test_times_each_export_and_lists_the_slowest_nodes(tiny_models_dir, tmp_path
     exports = {p.name for p in model.glob("model*.onnx")}
     assert "model.onnx" in exports and set(report["exports"]) == exports
     for times in report["exports"].values():
-        assert times["ms_per_run"] > 0 and times["ms_per_item"] == round(times["ms_per_run"] / 2, 2)
+        # each figure is rounded on its own, so they agree to the last place
+        assert times["ms_per_run"] > 0 and abs(times["ms_per_item"] - times["ms_per_run"] / 2) <= 0.01
     nodes = report["slowest_nodes"]
     assert len(nodes) == 3 and all(0 < n["share"] <= 1 for n in nodes)
     assert [n["share"] for n in nodes] == sorted((n["share"] for n in nodes), reverse=True)

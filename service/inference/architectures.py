@@ -18,12 +18,14 @@ def _unet(cfg: dict[str, Any]) -> nn.Module:
 
     The decoder's full-resolution blocks are much of a U-Net's time on a CPU. A full-frame finder only has
     to say where an object is (a shape model draws its outline after it); the face crop model (stride 2)
-    draws a face filling half its 128² crop, whose outline 64² logits still hold.
+    draws a face filling half its 128² crop, whose outline 64² logits still hold. ``decoder_channels``
+    gives one width per encoder stage used: four stop the encoder at 1/16, which drops its widest layers.
     """
     channels = tuple(cfg.get("decoder_channels", (128, 64, 32, 16, 16)))
     model = smp.Unet(
         encoder_name=cfg["encoder"],
         encoder_weights=None,
+        encoder_depth=len(channels),
         decoder_channels=channels,
         in_channels=3,
         classes=1,

@@ -63,5 +63,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-stride", type=int, default=1,
                    help="U-Net: logits at 1/N of the input, upsampled (a lighter decoder; the "
                         "face crop model uses 2)")
+    p.add_argument("--decoder-channels", default="",
+                   help="U-Net: comma-separated decoder widths, one per encoder stage used (four: the "
+                        "encoder stops at 1/16 of the input)")
+    p.add_argument("--distill", default="",
+                   help="plates: model directory whose probabilities are the targets instead of the "
+                        "labels, but on windows built plate-free (a lighter finder taught to answer as "
+                        "the served one does; with --init, a decoder of another shape starts afresh)")
     p.add_argument("--paste", type=float, default=0.0,
                    help="plates: share of samples that paste train plates onto plate-free scenes")

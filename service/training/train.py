@@ -274,14 +274,15 @@ FRESH_ALLOWED = ("segmentation_head.",)
 ``--init`` means the wrong model was named, and training from it would silently start from scratch."""
 
 
-def fitted(state: dict, model: torch.nn.Module) -> tuple[dict, list[str]]:
+def fitted(state: dict, model: torch.nn.Module, allowed: tuple[str, ...] = FRESH_ALLOWED
+           ) -> tuple[dict, list[str]]:
     """``state`` without the tensors ``model`` lacks or holds in another shape (a finder whose decoder
     was cut short keeps its encoder and remaining blocks), and the names of the model's tensors that
     therefore keep their fresh initialisation (a new head)."""
     target = model.state_dict()
     kept = {k: v for k, v in state.items() if k in target and target[k].shape == v.shape}
     fresh = sorted(k for k in target if k not in kept)
-    if wrong := [k for k in fresh if not k.startswith(FRESH_ALLOWED)]:
+    if wrong := [k for k in fresh if not k.startswith(allowed)]:
         raise ConfigurationError(f"--init does not fit this model: {len(wrong)} tensors beyond its head "
                                  f"are missing or shaped otherwise (first: {wrong[0]})")
     return kept, fresh
@@ -316,6 +317,26 @@ def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return bce + dice.mean()
 
 
+def distillation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """BCE and soft Dice against a teacher's probabilities: the student is to fire where the teacher
+    fires, false alarms included, so the verifier trained on the teacher's proposals fits its own."""
+    bce = F.binary_cross_entropy_with_logits(logits, target)
+    prob = torch.sigmoid(logits)
+    inter = (prob * target).sum(dim=(1, 2, 3))
+    dice = 1 - (2 * inter + 1) / (prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3)) + 1)
+    return bce + dice.mean()
+
+
+def taught_targets(teacher: torch.Tensor, samples: list) -> torch.Tensor:
+    """The teacher's probabilities (N×1×H×W), but the label where a sample's mask is the whole truth: a
+    scene built plate-free is plate-free whatever the teacher says, so its false alarms are not taught."""
+    exact = torch.tensor([s.exact for s in samples], device=teacher.device)
+    if not exact.any():
+        return teacher
+    truth = torch.from_numpy(np.stack([s.mask for s in samples])).to(teacher.device).float().unsqueeze(1)
+    return torch.where(exact[:, None, None, None], truth, teacher)
+
+
 LOSSES = {"classifier": classification_loss}
 """Architecture → loss where it is not the segmentation loss."""
 
@@ -347,13 +368,22 @@ def train(args: argparse.Namespace) -> Path:
         **({"contexts": list(cs)} if (cs := ROLE_DEFAULTS[args.role].get("contexts")) else {}),
         **({"work_size": ws} if (ws := ROLE_DEFAULTS[args.role].get("work_size")) else {}),
         **({"output_stride": args.output_stride} if args.output_stride > 1 else {}),
+        **({"decoder_channels": [int(c) for c in args.decoder_channels.split(",")]}
+           if args.decoder_channels else {}),
     }
     model = build_model(cfg)
+    teacher = None
+    if args.distill:
+        from service.inference.model_files import load_torch_model
+
+        teacher = load_torch_model(Path(args.distill))[0].eval().to(args.device)
+        sources.append(f"targets: the probabilities of {args.distill} on each crop (distillation)")
     if args.init:
         from safetensors.torch import load_file
 
+        allowed = FRESH_ALLOWED + (("decoder.",) if teacher is not None else ())
         state, fresh = fitted(widened(load_file(str(Path(args.init) / "model.safetensors")), model),
-                              model)
+                              model, allowed)
         model.load_state_dict(state, strict=not fresh)
         previous = json.loads((Path(args.init) / "config.json").read_text(encoding="utf-8"))
         init = {"fine_tuned_from": str(args.init), "previous_training": previous.get("training"),
@@ -386,10 +416,16 @@ def train(args: argparse.Namespace) -> Path:
             group["lr"] = lr
         samples = draw_batch(sampler, rng, batch, pool)
         x = to_tensor([s.image for s in samples], device)
-        y = torch.from_numpy(np.stack([s.mask for s in samples])).to(device).float().unsqueeze(1)
+        if teacher is not None:
+            with torch.no_grad(), torch.autocast(device, dtype=torch.bfloat16, enabled=half):
+                y = taught_targets(torch.sigmoid(teacher(x).float()), samples)
+            criterion = distillation_loss
+        else:
+            y = torch.from_numpy(np.stack([s.mask for s in samples])).to(device).float().unsqueeze(1)
+            criterion = LOSSES.get(cfg["architecture"], loss_fn)
         with torch.autocast(device, dtype=torch.bfloat16, enabled=half):
             logits = model(x)
-        loss = LOSSES.get(cfg["architecture"], loss_fn)(logits.float(), y)
+        loss = criterion(logits.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -57,3 +57,52 @@ def test_an_init_that_does_not_fit_beyond_the_head_is_refused():
     other = build_model(tiny_config("plates", "deeplabv3plus"))
     with pytest.raises(ConfigurationError, match="does not fit"):
         fitted(dict(other.state_dict()), finder)
+
+
+def test_a_finder_with_a_shallower_narrower_decoder_keeps_the_encoder_only_when_distilled():
+    import pytest
+    import torch
+
+    from service.errors import ConfigurationError
+    from service.inference.architectures import build_model
+    from service.training.train import FRESH_ALLOWED, fitted
+    from tests.conftest import tiny_config
+
+    full = build_model(tiny_config("plates", "unet"))
+    light = build_model({**tiny_config("plates", "unet"), "decoder_channels": [8, 8, 8, 8],
+                         "output_stride": 4})
+    assert light(torch.zeros(1, 3, 64, 96)).shape == (1, 1, 64, 96)  # the encoder stops at 1/16
+    with pytest.raises(ConfigurationError, match="does not fit"):
+        fitted(dict(full.state_dict()), light)  # trained on labels, a new decoder is a wrong --init
+    state, fresh = fitted(dict(full.state_dict()), light, (*FRESH_ALLOWED, "decoder."))
+    assert fresh and all(k.startswith(("decoder.", "segmentation_head.")) for k in fresh)
+    assert all(k in state for k in light.state_dict() if k.startswith("encoder."))
+
+
+def test_the_distillation_loss_is_least_where_the_student_answers_as_the_teacher():
+    import torch
+
+    from service.training.train import distillation_loss
+
+    teacher = torch.full((2, 1, 8, 8), 0.02)
+    teacher[:, :, 2:4, 3:7] = 0.9  # a plate, and a faint false alarm the student is to copy too
+    teacher[1, :, 6, 6] = 0.4
+    exact = torch.logit(teacher)
+    losses = [distillation_loss(exact + shift, teacher).item() for shift in (-1.0, 0.0, 1.0)]
+    assert losses[1] < losses[0] and losses[1] < losses[2]
+    assert distillation_loss(exact, teacher) < distillation_loss(torch.full_like(exact, -5.0), teacher)
+
+
+def test_a_teacher_is_overruled_on_scenes_built_plate_free():
+    import numpy as np
+    import torch
+
+    from service.training.samplers import Sample
+    from service.training.train import taught_targets
+
+    teacher = torch.full((2, 1, 4, 4), 0.7)  # fires everywhere, on the plate-free scene too
+    mask = np.zeros((4, 4), np.uint8)
+    samples = [Sample(np.zeros((4, 4, 3), np.uint8), mask), Sample(np.zeros((4, 4, 3), np.uint8), mask, True)]
+    y = taught_targets(teacher, samples)
+    assert torch.equal(y[0], teacher[0]) and float(y[1].max()) == 0.0
+    assert taught_targets(teacher, samples[:1]) is teacher

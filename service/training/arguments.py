@@ -68,7 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "encoder stops at 1/16 of the input)")
     p.add_argument("--distill", default="",
                    help="plates: model directory whose probabilities are the targets instead of the "
-                        "labels, but on windows built plate-free (a lighter finder taught to answer as "
-                        "the served one does; with --init, a decoder of another shape starts afresh)")
+                        "labels, on every window (a lighter finder taught to answer as the served one "
+                        "does; with --init, a decoder of another shape starts afresh)")
     p.add_argument("--paste", type=float, default=0.0,
                    help="plates: share of samples that paste train plates onto plate-free scenes")

@@ -36,7 +36,6 @@ def _warp(img: np.ndarray, scale: float, x0: float, y0: float, size: int) -> np.
 class Sample:
     image: np.ndarray  # HxWx3 uint8 RGB
     mask: np.ndarray  # HxW uint8 0/1
-    exact: bool = False  # the mask is the whole truth (a plate-free scene, or plates pasted on one)
 
 
 def plate_quads(record: Record) -> list[np.ndarray]:
@@ -83,11 +82,10 @@ class PlateSampler:
         s = self.size
         r = rng.random()
         if self.negatives and r < self.paste:
-            return _finish(*self._pasted(rng), rng, exact=True)
+            return _finish(*self._pasted(rng), rng)
         if self.hard and r < self.paste + 0.08:
-            return _finish(*self._hard_negative(rng), rng, exact=True)
-        negative = bool(self.negatives) and r < self.paste + 0.16
-        if negative:
+            return _finish(*self._hard_negative(rng), rng)
+        if self.negatives and r < self.paste + 0.16:
             img = self.negatives[rng.integers(len(self.negatives))]
             scale = rng.uniform(0.5, 2.0)
             plates: list[np.ndarray] = []
@@ -113,7 +111,7 @@ class PlateSampler:
         for p in plates:
             pts = (p * scale - np.float32([x0, y0])).round().astype(np.int32)
             cv2.fillPoly(mask, [pts], 1)
-        return _finish(crop, mask, rng, exact=negative)
+        return _finish(crop, mask, rng)
 
     def _hard_negative(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         keys = list(self.hard)
@@ -229,9 +227,9 @@ def seen_smaller(crop: np.ndarray, rng: np.random.Generator, p: float, scale: tu
     return crop
 
 
-def _finish(crop: np.ndarray, mask: np.ndarray, rng: np.random.Generator, exact: bool = False) -> Sample:
+def _finish(crop: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> Sample:
     if rng.random() < 0.4:
         crop, mask = random_affine(crop, mask, rng)
     if rng.random() < 0.5:
         crop, mask = crop[:, ::-1], mask[:, ::-1]
-    return Sample(photometric(np.ascontiguousarray(crop), rng), np.ascontiguousarray(mask), exact)
+    return Sample(photometric(np.ascontiguousarray(crop), rng), np.ascontiguousarray(mask))

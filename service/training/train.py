@@ -327,16 +327,6 @@ def distillation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return bce + dice.mean()
 
 
-def taught_targets(teacher: torch.Tensor, samples: list) -> torch.Tensor:
-    """The teacher's probabilities (N×1×H×W), but the label where a sample's mask is the whole truth: a
-    scene built plate-free is plate-free whatever the teacher says, so its false alarms are not taught."""
-    exact = torch.tensor([s.exact for s in samples], device=teacher.device)
-    if not exact.any():
-        return teacher
-    truth = torch.from_numpy(np.stack([s.mask for s in samples])).to(teacher.device).float().unsqueeze(1)
-    return torch.where(exact[:, None, None, None], truth, teacher)
-
-
 LOSSES = {"classifier": classification_loss}
 """Architecture → loss where it is not the segmentation loss."""
 
@@ -418,7 +408,7 @@ def train(args: argparse.Namespace) -> Path:
         x = to_tensor([s.image for s in samples], device)
         if teacher is not None:
             with torch.no_grad(), torch.autocast(device, dtype=torch.bfloat16, enabled=half):
-                y = taught_targets(torch.sigmoid(teacher(x).float()), samples)
+                y = torch.sigmoid(teacher(x).float())
             criterion = distillation_loss
         else:
             y = torch.from_numpy(np.stack([s.mask for s in samples])).to(device).float().unsqueeze(1)

@@ -43,20 +43,6 @@ def test_hard_negative_windows_carry_no_plate(tmp_path):
     assert all(mask.sum() == 0 and img.shape == (96, 96, 3) for img, mask in drawn)
 
 
-def test_only_windows_built_plate_free_are_marked_exact(tmp_path):
-    """A teacher's answer replaces the label except where the scene is plate-free by construction."""
-    plates, negatives = _records(tmp_path)
-    sampler = PlateSampler(plates, negatives, size=96, hard={0: [(40, 50, 60, 70)]}, paste=0.0)
-    rng = np.random.default_rng(3)
-    drawn = [sampler.draw(rng) for _ in range(200)]
-    exact = [s for s in drawn if s.exact]
-    assert 0 < len(exact) < len(drawn)
-    assert all(s.mask.sum() == 0 for s in exact)  # no pasting: every exact window is plate-free
-    assert any(s.mask.sum() > 0 for s in drawn if not s.exact)
-    assert all(s.exact for s in (PlateSampler(plates, negatives, size=96, paste=1.0).draw(rng)
-                                 for _ in range(5)))
-
-
 def test_model_card_lists_every_fine_tuning_stage(tmp_path):
     import json
 

@@ -92,17 +92,3 @@ def test_the_distillation_loss_is_least_where_the_student_answers_as_the_teacher
     assert losses[1] < losses[0] and losses[1] < losses[2]
     assert distillation_loss(exact, teacher) < distillation_loss(torch.full_like(exact, -5.0), teacher)
 
-
-def test_a_teacher_is_overruled_on_scenes_built_plate_free():
-    import numpy as np
-    import torch
-
-    from service.training.samplers import Sample
-    from service.training.train import taught_targets
-
-    teacher = torch.full((2, 1, 4, 4), 0.7)  # fires everywhere, on the plate-free scene too
-    mask = np.zeros((4, 4), np.uint8)
-    samples = [Sample(np.zeros((4, 4, 3), np.uint8), mask), Sample(np.zeros((4, 4, 3), np.uint8), mask, True)]
-    y = taught_targets(teacher, samples)
-    assert torch.equal(y[0], teacher[0]) and float(y[1].max()) == 0.0
-    assert taught_targets(teacher, samples[:1]) is teacher

@@ -306,10 +306,10 @@ def classification_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Ten
                                               pos_weight=torch.tensor(2.0, device=logits.device))
 
 
-def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def loss_fn(logits: torch.Tensor, target: torch.Tensor, pos_weight: float = 2.0) -> torch.Tensor:
     """BCE (positives weighted: a missed pixel is a leak) plus soft Dice."""
     bce = F.binary_cross_entropy_with_logits(logits, target,
-                                             pos_weight=torch.tensor(2.0, device=logits.device))
+                                             pos_weight=torch.tensor(pos_weight, device=logits.device))
     prob = torch.sigmoid(logits)
     inter = (prob * target).sum(dim=(1, 2, 3))
     denom = prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
@@ -318,13 +318,9 @@ def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def distillation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """BCE and soft Dice against a teacher's probabilities: the student is to fire where the teacher
+    """``loss_fn`` against a teacher's probabilities, unweighted: the student is to fire where the teacher
     fires, false alarms included, so the verifier trained on the teacher's proposals fits its own."""
-    bce = F.binary_cross_entropy_with_logits(logits, target)
-    prob = torch.sigmoid(logits)
-    inter = (prob * target).sum(dim=(1, 2, 3))
-    dice = 1 - (2 * inter + 1) / (prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3)) + 1)
-    return bce + dice.mean()
+    return loss_fn(logits, target, pos_weight=1.0)
 
 
 LOSSES = {"classifier": classification_loss}
@@ -399,6 +395,7 @@ def train(args: argparse.Namespace) -> Path:
     pool = ThreadPoolExecutor(args.workers) if args.workers > 1 else None
     t0 = time.time()
     running = 0.0
+    criterion = distillation_loss if teacher is not None else LOSSES.get(cfg["architecture"], loss_fn)
     model.train()
     for step in range(start, args.steps):
         lr = args.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
@@ -409,10 +406,8 @@ def train(args: argparse.Namespace) -> Path:
         if teacher is not None:
             with torch.no_grad(), torch.autocast(device, dtype=torch.bfloat16, enabled=half):
                 y = torch.sigmoid(teacher(x).float())
-            criterion = distillation_loss
         else:
             y = torch.from_numpy(np.stack([s.mask for s in samples])).to(device).float().unsqueeze(1)
-            criterion = LOSSES.get(cfg["architecture"], loss_fn)
         with torch.autocast(device, dtype=torch.bfloat16, enabled=half):
             logits = model(x)
         loss = criterion(logits.float(), y)

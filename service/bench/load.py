@@ -118,19 +118,30 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
     rss_kib: dict[str, int] = field(default_factory=dict)
+    rss_readings: list[tuple[int, int]] = field(default_factory=list)  # (answers so far, KiB)
     seconds: float = 0.0
+
+    def rss_third(self, third: int) -> float | None:
+        """Median RSS (KiB) of the readings taken during the first, middle or last (0, 1, 2) third of the
+        answers; None without readings there."""
+        lo, hi = self.requests * third // 3, self.requests * (third + 1) // 3
+        hi = hi if third < 2 else self.requests + 1
+        kib = [k for answered, k in self.rss_readings if lo <= answered < hi]
+        return float(np.median(kib)) if kib else None
 
     def summary(self) -> dict:
         lat = np.asarray(self.latencies_s) * 1000 if self.latencies_s else np.zeros(1)
-        growth = (self.rss_kib["at end"] / self.rss_kib["at 100"] - 1) if "at 100" in self.rss_kib else None
+        middle, last = self.rss_third(1), self.rss_third(2)
+        growth = last / middle - 1 if middle and last else None
+        thirds = {"middle third": middle, "last third": last}
         return {"clients": self.clients, "requests": self.requests, "answered": self.answered,
                 "busy_answers": self.busy, "errors": len(self.errors),
                 "error_kinds": sorted(set(self.errors)),
                 **{f"p{q}_ms": round(float(np.percentile(lat, q))) for q in (50, 95, 99)},
                 "seconds": round(self.seconds, 1),
                 "answers_per_s": round(self.answered / self.seconds, 2) if self.seconds else None,
-                "rss_mib": {k: round(v / 1024) for k, v in self.rss_kib.items()},
-                "rss_growth_from_100th": None if growth is None else round(growth, 4)}
+                "rss_mib": {k: round(v / 1024) for k, v in {**thirds, **self.rss_kib}.items() if v},
+                "rss_growth_last_third": None if growth is None else round(growth, 4)}
 
 
 def run_load(url: str, images: list[tuple[bytes, str]], clients: int, per_client: int,
@@ -146,8 +157,6 @@ def run_load(url: str, images: list[tuple[bytes, str]], clients: int, per_client
             result.latencies_s.append(seconds)
             if not ok:
                 result.errors.append("unexpected answer")
-            if pid and result.answered == 100:
-                result.rss_kib["at 100"] = rss_kib(pid)
 
     def client(k: int) -> None:
         for i in range(per_client):
@@ -174,13 +183,25 @@ def run_load(url: str, images: list[tuple[bytes, str]], clients: int, per_client
                 answered(ok, time.monotonic() - start)
                 break
 
+    done = threading.Event()
+
+    def watch_memory() -> None:
+        while not done.wait(0.05):
+            kib = rss_kib(pid)
+            with lock:
+                result.rss_readings.append((result.answered, kib))
+                result.rss_kib["peak"] = max(result.rss_kib.get("peak", 0), kib)
+
     start = time.monotonic()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for t in threads:
+    watcher = threading.Thread(target=watch_memory, daemon=True) if pid else None
+    for t in threads + ([watcher] if watcher else []):
         t.start()
     for t in threads:
         t.join()
     result.seconds = time.monotonic() - start
-    if pid:
+    if watcher:
+        done.set()
+        watcher.join()
         result.rss_kib["at end"] = rss_kib(pid)
     return result

@@ -1,4 +1,5 @@
 from service.bench.images import STAGES, bench_images
+from service.bench.load import LoadResult
 from service.bench.synthetic import synthetic_clip, synthetic_jpeg
 from service.bench.video import bench_video
 from service.core.options import Options
@@ -72,3 +73,14 @@ def test_bench_header_names_the_processor():
     if Path("/proc/cpuinfo").is_file():  # Linux: the model name, as runs on different hosts differ
         assert name and name != "unknown cpu"
     assert name in header(Compute("cpu", "onnx", 1))["machine"]
+
+
+def test_load_memory_growth_compares_the_last_third_of_answers_with_the_middle_one():
+    result = LoadResult(clients=1, requests=9)
+    warm_up, middle = [(a, 500_000) for a in range(3)], [(a, 1000) for a in range(3, 6)]
+    last = [(a, 1100) for a in range(6, 9)] + [(9, 1100), (9, 5000)]  # one high reading is not the median
+    result.rss_readings = warm_up + middle + last
+    summary = result.summary()
+    assert summary["rss_growth_last_third"] == 0.1
+    assert summary["rss_mib"] == {"middle third": 1, "last third": 1}
+    assert LoadResult(clients=1, requests=9).summary()["rss_growth_last_third"] is None

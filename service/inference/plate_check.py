@@ -54,6 +54,10 @@ class PlateVerifier(CropVerifier):
 
 def framing(box: tuple[float, float, float, float], factor: float, w: int, h: int
             ) -> tuple[float, float, float, float]:
-    """``box`` scaled by ``factor`` about its centre, clipped to a ``w`` × ``h`` frame."""
+    """``box`` scaled by ``factor`` about its centre, clipped to a ``w`` × ``h`` frame; a box the frame's
+    edge cuts stays as drawn: scaled, it would no longer reach the edge, and its views would lose the
+    mirror image that completes the plate (``mirror``)."""
+    if at_edge(box, w, h):
+        return box
     x1, y1, x2, y2 = scaled(box, factor)
     return max(0.0, x1), max(0.0, y1), min(float(w), x2), min(float(h), y2)

@@ -58,9 +58,10 @@ def test_a_proposal_scores_the_least_over_its_box_as_drawn_and_zoomed_in(tmp_pat
     assert _verifier(tmp_path / "e", 20.0).scores(rgb, []).shape == (0,)
 
 
-def test_a_framing_stays_in_the_frame():
-    assert framing((0, 0, 30, 8), 1.25, 160, 120) == pytest.approx((0.0, 0.0, 33.75, 9.0))
+def test_a_framing_stays_in_the_frame_and_leaves_a_box_the_edge_cuts_as_drawn():
+    assert framing((2, 2, 30, 10), 1.25, 160, 120) == pytest.approx((0.0, 1.0, 33.5, 11.0))
     assert framing((10, 10, 30, 20), 0.5, 160, 120) == pytest.approx((15.0, 12.5, 25.0, 17.5))
+    assert framing((0, 50, 40, 62), 0.8, 160, 120) == (0, 50, 40, 62)  # seen with its mirror image
 
 
 def test_each_proposal_is_seen_as_a_strip_of_its_views_narrow_above_wide(tmp_path):

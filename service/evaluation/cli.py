@@ -33,6 +33,9 @@ def add_evaluate(sub) -> None:
     p.add_argument("--face-threshold", type=float)
     p.add_argument("--mosaic", type=int, default=0,
                    help="tile the images N x N into large photos (faces keep their pixels)")
+    p.add_argument("--occlude", type=float, default=0.0,
+                   help="cover this share of each plate from one side with the photo's own pixels; "
+                        "the truth is what is left of it")
     add_small_faces(p)
     add_ablation(p)
     p.set_defaults(func=_evaluate)
@@ -74,7 +77,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     overrides = {k: v for k in ("dilation_pct", "dilation_px", "plate_threshold", "face_threshold",
                                 "small_face_work_size") if (v := getattr(args, k)) is not None}
     opts = Options(backend=args.backend, **overrides)
-    result = evaluate(models, args.dataset, args.part, opts, args.method, args.limit, args.mosaic)
+    result = evaluate(models, args.dataset, args.part, opts, args.method, args.limit, args.mosaic,
+                      args.occlude)
     return _emit(result, args.json)
 
 

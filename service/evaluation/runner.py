@@ -18,6 +18,7 @@ from service.datasets import Record, load_records, select
 from service.evaluation.coco import CocoAccumulator
 from service.evaluation.metrics import ClassTally, enlarge
 from service.evaluation.mosaic import mosaics
+from service.evaluation.occlusion import occluded, visible
 from service.geometry import Detection, clip_box, ellipse_mask
 from service.inference.registry import ModelSet
 from service.media.images import decode
@@ -101,9 +102,10 @@ def _read(record: Record) -> np.ndarray:
 
 
 def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: str = "veil",
-             limit: int = 0, mosaic: int = 0) -> dict:
+             limit: int = 0, mosaic: int = 0, occlude: float = 0.0) -> dict:
     """Per-class metrics plus latency (p50/p95 ms), throughput and peak RSS. ``mosaic``: the records
-    tiled ``mosaic`` × ``mosaic`` into large photos (``service.evaluation.mosaic``)."""
+    tiled ``mosaic`` × ``mosaic`` into large photos (``service.evaluation.mosaic``); ``occlude``: that
+    share of each plate covered from one side, the truth what is left (``service.evaluation.occlusion``)."""
     records = select(load_records(folder), part)
     if limit:
         records = records[:limit]
@@ -116,8 +118,13 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
     count = 0
     for rgb, r in images:
         count += 1
+        hidden = None
+        if occlude:
+            rgb, hidden = occluded(rgb, r, occlude)
         for cls in classes:
             gts, sizes, shaped = ground_truth(r, cls)
+            if hidden is not None:
+                gts = visible(gts, hidden)
             t0 = time.perf_counter()
             dets, final = run(models, rgb, replace(opts, classes=(cls,)))
             times.append(time.perf_counter() - t0)
@@ -136,6 +143,7 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
     return {
         "dataset": str(folder), "part": part, "images": count, "method": method,
         **({"mosaic": mosaic, "records": len(records)} if mosaic else {}),
+        **({"occluded_share": occlude} if occlude else {}),
         "backend": opts.backend, "classes": per_class,
         "miou": round(float(np.mean(ious)), 4) if ious else None,
         "latency_ms_p50": round(float(np.percentile(ms, 50)), 1),

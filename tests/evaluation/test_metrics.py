@@ -103,3 +103,11 @@ def test_evaluate_reports_every_metric_for_regions_and_baseline(tmp_path, tiny_m
         plates = out["classes"]["plates"]
         assert {"recall@0.8", "iou", "dice", "fn_rate", "over_redaction", "ap_mask"} <= set(plates)
         assert out["latency_ms_p50"] > 0 and out["peak_rss_mb"] > 0
+
+
+def test_evaluate_with_plates_partly_hidden_scores_what_is_left_of_them(tmp_path, tiny_models):
+    folder = make_dataset(tmp_path)
+    whole = evaluate(tiny_models, folder, "test", Options(regions=()))
+    hidden = evaluate(tiny_models, folder, "test", Options(regions=()), occlude=0.3)
+    assert hidden["occluded_share"] == 0.3 and "occluded_share" not in whole
+    assert hidden["classes"]["plates"]["objects"] == whole["classes"]["plates"]["objects"] == 2

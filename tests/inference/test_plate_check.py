@@ -10,11 +10,10 @@ from service.core.options import Options
 from service.core.pipeline import detect
 from service.errors import ConfigurationError
 from service.geometry import Detection
-from service.inference.crop_check import CropVerifier
 from service.inference.devices import Compute
 from service.inference.engines import make_engine
 from service.inference.model_files import save_model_dir
-from service.inference.plate_check import PlateVerifier, framing
+from service.inference.plate_check import PlateVerifier
 from service.inference.registry import load_models
 from tests.conftest import models_without, tiny_plate_verifier, tiny_verifier, tiny_verifier_config
 
@@ -40,30 +39,6 @@ def test_scores_one_probability_per_proposal_and_keeps_those_over_its_threshold(
     assert accept.keep(rgb, []) == [] and accept.scores(rgb, []).shape == (0,)
 
 
-def test_a_proposal_scores_the_least_over_its_box_as_drawn_and_zoomed_in(tmp_path, monkeypatch):
-    seen = []
-
-    def by_width(self, rgb, boxes):  # a verifier that takes only boxes at least 40 px wide for plates
-        seen.append(boxes)
-        return np.float32([0.9 if b[2] - b[0] >= 40 else 0.3 for b in boxes])
-
-    monkeypatch.setattr(CropVerifier, "scores", by_width)
-    rgb = np.zeros((120, 160, 3), np.uint8)
-    wide, loose = (40, 80, 100, 92), (40, 50, 85, 62)
-    scores = _verifier(tmp_path, 20.0).scores(rgb, [wide, loose])
-    assert scores.tolist() == pytest.approx([0.9, 0.3])  # 45 px wide as drawn, 36 zoomed in
-    (framed,) = seen  # one batch: every box as drawn, then × 0.8
-    assert framed[:2] == [tuple(map(float, b)) for b in (wide, loose)]
-    assert framed[2] == pytest.approx((46.0, 81.2, 94.0, 90.8))
-    assert _verifier(tmp_path / "e", 20.0).scores(rgb, []).shape == (0,)
-
-
-def test_a_framing_stays_in_the_frame_and_leaves_a_box_the_edge_cuts_as_drawn():
-    assert framing((2, 2, 30, 10), 1.25, 160, 120) == pytest.approx((0.0, 1.0, 33.5, 11.0))
-    assert framing((10, 10, 30, 20), 0.5, 160, 120) == pytest.approx((15.0, 12.5, 25.0, 17.5))
-    assert framing((0, 50, 40, 62), 0.8, 160, 120) == (0, 50, 40, 62)  # seen with its mirror image
-
-
 def test_each_proposal_is_seen_as_a_strip_of_its_views_narrow_above_wide(tmp_path):
     verifier = _verifier(tmp_path, 20.0)
     seen = []
@@ -72,7 +47,7 @@ def test_each_proposal_is_seen_as_a_strip_of_its_views_narrow_above_wide(tmp_pat
     rgb[190:210, 180:220] = 255  # a bright 40 × 20 "plate" in the middle
     verifier.scores(rgb, [(180, 190, 220, 210), (0, 0, 20, 10)])
     (strips,) = seen
-    assert strips.shape == (4, 128, 64, 3)  # two proposals in two framings (as drawn first), two views
+    assert strips.shape == (2, 128, 64, 3)  # two proposals, two 64² views each
     narrow, wide = strips[0, :64].mean(axis=2), strips[0, 64:].mean(axis=2)
     # context 2: the plate is half the crop's width; context 5: a fifth of it
     assert (narrow[32] > 128).sum() == pytest.approx(32, abs=2)

@@ -36,6 +36,9 @@ def add_evaluate(sub) -> None:
     p.add_argument("--occlude", type=float, default=0.0,
                    help="cover this share of each plate from one side with the photo's own pixels; "
                         "the truth is what is left of it")
+    p.add_argument("--every-class", action="store_true",
+                   help="redact each image for faces and plates at once, as the service's default, and "
+                        "score each class on that whole mask (the other class's false alarms count)")
     add_small_faces(p)
     add_ablation(p)
     p.set_defaults(func=_evaluate)
@@ -78,7 +81,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                                 "small_face_work_size") if (v := getattr(args, k)) is not None}
     opts = Options(backend=args.backend, **overrides)
     result = evaluate(models, args.dataset, args.part, opts, args.method, args.limit, args.mosaic,
-                      args.occlude)
+                      args.occlude, args.every_class)
     return _emit(result, args.json)
 
 

@@ -111,3 +111,21 @@ def test_evaluate_with_plates_partly_hidden_scores_what_is_left_of_them(tmp_path
     hidden = evaluate(tiny_models, folder, "test", Options(regions=()), occlude=0.3)
     assert hidden["occluded_share"] == 0.3 and "occluded_share" not in whole
     assert hidden["classes"]["plates"]["objects"] == whole["classes"]["plates"]["objects"] == 2
+
+
+def test_evaluate_every_class_scores_each_class_on_the_whole_mask(tmp_path, tiny_models, monkeypatch):
+    from service.evaluation import runner
+
+    def paints_a_corner(models, rgb, opts):  # a "plate" far from every object, whatever is asked
+        final = np.zeros(rgb.shape[:2], bool)
+        if "plates" in opts.classes:
+            final[100:, 140:] = True
+        return [], final
+
+    monkeypatch.setitem(runner.METHODS, "corner", paints_a_corner)
+    folder = make_dataset(tmp_path)
+    alone = evaluate(tiny_models, folder, "test", Options(regions=()), "corner")
+    together = evaluate(tiny_models, folder, "test", Options(regions=()), "corner", every_class=True)
+    assert alone["classes"]["faces"]["over_redaction"] == 0
+    assert together["classes"]["faces"]["over_redaction"] > 0  # the plate models' mask counts for faces
+    assert together["redacted_for"] == ["faces", "plates"] and "redacted_for" not in alone

@@ -35,6 +35,17 @@ for n in 2 3; do
   $veil evaluate --dataset "$data/plates_openalpr" --part dev --backend unet --mosaic $n \
     --json "$out/large-photos/alpr-dev-mosaic$n-unet.json" > /dev/null
 done
+# plates partly hidden (30 % of each covered from one side), and both classes redacted at once
+mkdir -p "$out/occluded" "$out/every-class"
+$veil evaluate --dataset "$data/plates_openalpr" --part dev --backend unet --occlude 0.3 \
+  --json "$out/occluded/alpr-unet.json" > /dev/null
+$veil evaluate --dataset "$data/plates_uc3m_lp_320" --part test --backend unet --occlude 0.3 \
+  --json "$out/occluded/uc3m-unet.json" > /dev/null
+for set in "faces_fmd_train dev fmd" "faces_fasseg test fasseg" "plates_openalpr dev alpr" "plates_uc3m_lp_320 test uc3m"; do
+  read -r name part short <<< "$set"
+  $veil evaluate --dataset "$data/$name" --part $part --backend unet --every-class \
+    --json "$out/every-class/$short-unet-every-class.json" > /dev/null
+done
 $veil evaluate-negatives --data "$data" --backend unet --classes faces --json "$out/negatives/faces-unet.json" > /dev/null
 $veil evaluate-verifier --data "$data" --class faces --json "$out/negatives/verifier-faces.json" > /dev/null
 .venv/bin/python -m service.evaluation.report "$out"

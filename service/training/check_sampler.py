@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from service.datasets import Record
@@ -41,8 +42,11 @@ class CropCheckSampler:
                  focus: dict[int, list[Box]] | None = None, views: tuple[float, ...] = (1.0,),
                  objects: Callable[[Record], list[Box]] = plate_boxes,
                  window: Callable[[tuple[int, int], np.random.Generator], Box] | None = None,
-                 avoid: dict[int, list[Box]] | None = None) -> None:
+                 avoid: dict[int, list[Box]] | None = None, cover: float = 0.0) -> None:
         self.size = size
+        # share of positives drawn partly hidden (and of negatives drawn with a cover, so that a hard
+        # edge across a crop says nothing by itself): a plate a passer-by or a pole hides in part
+        self.cover = cover
         self.context = context
         self.views = views
         self.jitter = jitter
@@ -60,7 +64,10 @@ class CropCheckSampler:
         r = rng.random()
         if r < self.positive_share or not (self.hard or self.random_share):
             img, boxes = self.items[rng.integers(len(self.items))]
-            box = self._jittered(boxes[rng.integers(len(boxes))], rng)
+            box = boxes[rng.integers(len(boxes))]
+            if self.scenes and rng.random() < self.cover:
+                img, box = covered(img, box, self.scenes[rng.integers(len(self.scenes))], rng)
+            box = self._jittered(box, rng)
             label = 1
         elif r < self.positive_share + self.random_share or not self.hard:
             i = int(rng.integers(len(self.scenes)))
@@ -73,6 +80,8 @@ class CropCheckSampler:
             img = self.scenes[i]
             box = self._jittered(box, rng, 0.1)
             label = 0
+        if not label and rng.random() < self.cover / 2:
+            img, _ = covered(img, box, self.scenes[rng.integers(len(self.scenes))], rng)
         crop = self._crop(img, box, rng)
         return Sample(crop, np.full((1, 1), label, np.uint8))
 
@@ -110,6 +119,38 @@ class CropCheckSampler:
             squares.append(_warp(img, scale, x0, y0, self.size))
         crop = np.concatenate(squares, axis=0)
         return photometric(np.ascontiguousarray(seen_smaller(crop, rng, 0.25, (0.25, 0.6))), rng)
+
+
+def covered(img: np.ndarray, box: Box, filler: np.ndarray, rng: np.random.Generator
+            ) -> tuple[np.ndarray, Box]:
+    """``img`` (a copy) with 15–45 % of ``box`` hidden from one side by a band of ``filler`` (another
+    scene) that reaches past the box, and what is left of the box: a finder proposes the visible part."""
+    x1, y1, x2, y2 = box
+    bw, bh = x2 - x1, y2 - y1
+    depth, side = rng.uniform(0.15, 0.45), int(rng.integers(4))
+    reach = rng.uniform(0.3, 1.0)
+    if side < 2:  # top, bottom
+        d = depth * bh
+        band = (x1 - reach * bw, y1 - reach * bh, x2 + reach * bw, y1 + d) if side == 0 else \
+            (x1 - reach * bw, y2 - d, x2 + reach * bw, y2 + reach * bh)
+        left = (x1, y1 + d, x2, y2) if side == 0 else (x1, y1, x2, y2 - d)
+    else:  # left, right
+        d = depth * bw
+        band = (x1 - reach * bw, y1 - reach * bh, x1 + d, y2 + reach * bh) if side == 2 else \
+            (x2 - d, y1 - reach * bh, x2 + reach * bw, y2 + reach * bh)
+        left = (x1 + d, y1, x2, y2) if side == 2 else (x1, y1, x2 - d, y2)
+    h, w = img.shape[:2]
+    bx1, by1 = max(0, int(band[0])), max(0, int(band[1]))
+    bx2, by2 = min(w, int(np.ceil(band[2]))), min(h, int(np.ceil(band[3])))
+    out = img.copy()
+    if bx2 > bx1 and by2 > by1:
+        fh, fw = filler.shape[:2]
+        py, px = int(rng.integers(max(1, fh - (by2 - by1)))), int(rng.integers(max(1, fw - (bx2 - bx1))))
+        patch = filler[py:py + by2 - by1, px:px + bx2 - bx1]
+        if patch.shape[:2] != (by2 - by1, bx2 - bx1):
+            patch = cv2.resize(patch, (bx2 - bx1, by2 - by1))
+        out[by1:by2, bx1:bx2] = patch
+    return out, left
 
 
 def face_window(shape: tuple[int, int], rng: np.random.Generator) -> Box:

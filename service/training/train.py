@@ -169,8 +169,12 @@ def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
     contexts = ROLE_DEFAULTS["plate-verifier"]["contexts"]
     sources.append(f"views: contexts {', '.join(map(str, contexts))} × the box's long side (the first drawn "
                    f"from {lo}–{hi}, the others in proportion)")
+    if args.cover:
+        sources.append(f"covers: {args.cover:.0%} of the plates drawn 15–45 % hidden from one side by a "
+                       f"band of a negative scene's pixels (the box: what is left), {args.cover / 2:.0%} "
+                       "of the negatives with such a band")
     return CropCheckSampler(plates, scenes, hard, size=size, context=(lo, hi), focus=focus,
-                            views=tuple(c / contexts[0] for c in contexts)), sources
+                            views=tuple(c / contexts[0] for c in contexts), cover=args.cover), sources
 
 
 def _face_verifier_sampler(args: argparse.Namespace, data: Path, size: int):

@@ -5,7 +5,7 @@ import torch
 
 from service.datasets import Record
 from service.inference.architectures import build_model
-from service.training.check_sampler import CropCheckSampler, _random_box, face_boxes, face_window
+from service.training.check_sampler import CropCheckSampler, _random_box, covered, face_boxes, face_window
 from service.training.train import LOSSES, widened
 from tests.training.test_samplers import _records, _scene
 
@@ -105,3 +105,38 @@ def test_a_widened_one_view_model_answers_as_it_did():
     x = torch.rand(2, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(two.eval()(torch.cat([x, torch.rand(2, 3, 64, 64)], dim=2)), one(x))
+
+
+def test_a_covered_plate_hides_one_side_behind_another_scene_and_keeps_what_is_left():
+    img = np.zeros((200, 300, 3), np.uint8)
+    filler = np.full((120, 160, 3), 200, np.uint8)
+    box = (100.0, 80.0, 200.0, 120.0)  # 100 × 40
+    for seed in range(20):
+        out, left = covered(img, box, filler, np.random.default_rng(seed))
+        assert img.max() == 0  # the scene itself is untouched
+        x1, y1, x2, y2 = left
+        assert (x1, y1, x2, y2) != box and 100 <= x1 < x2 <= 200 and 80 <= y1 < y2 <= 120
+        kept = (x2 - x1) * (y2 - y1) / 4000
+        assert 0.55 - 1e-6 <= kept <= 0.85 + 1e-6  # 15-45 % hidden, from one side
+        hidden = out[80:120, 100:200, 0] == 200
+        assert hidden.any() and not hidden[int(y1) + 1:int(y2) - 1, int(x1) + 1:int(x2) - 1].any()
+
+
+def test_with_covers_some_plates_and_some_negatives_are_drawn_partly_hidden(tmp_path, monkeypatch):
+    import service.training.check_sampler as cs
+
+    plates, _ = _records(tmp_path)
+    scene = np.full((240, 320, 3), 250, np.uint8)
+    sampler = CropCheckSampler(plates, [scene], {0: [(20.0, 20.0, 80.0, 40.0)]}, size=48, cover=1.0)
+    calls = []
+
+    def counting(*a):
+        calls.append(1)
+        return covered(*a)
+
+    monkeypatch.setattr(cs, "covered", counting)
+    rng = np.random.default_rng(0)
+    labels = [int(sampler.draw(rng).mask[0, 0]) for _ in range(100)]
+    plates_drawn, negatives = sum(labels), 100 - sum(labels)
+    # every plate, and about half the negatives
+    assert plates_drawn + 0.3 * negatives <= len(calls) <= plates_drawn + 0.7 * negatives

@@ -101,6 +101,23 @@ def _read(record: Record) -> np.ndarray:
     return rgb
 
 
+def _redactions(run, models: ModelSet, rgb: np.ndarray, opts: Options, classes: list[str],
+                every_class: bool, times: list[float]) -> dict[str, tuple[list[Detection], np.ndarray]]:
+    """Per class: its detections and the final mask it is scored on, each class redacted alone or, with
+    ``every_class``, all at once (the whole mask for each); each run's seconds appended to ``times``."""
+    if every_class:
+        t0 = time.perf_counter()
+        dets, final = run(models, rgb, replace(opts, classes=CLASSES))
+        times.append(time.perf_counter() - t0)
+        return {cls: ([d for d in dets if d.cls == cls], final) for cls in classes}
+    out = {}
+    for cls in classes:
+        t0 = time.perf_counter()
+        out[cls] = run(models, rgb, replace(opts, classes=(cls,)))
+        times.append(time.perf_counter() - t0)
+    return out
+
+
 def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: str = "veil",
              limit: int = 0, mosaic: int = 0, occlude: float = 0.0, every_class: bool = False) -> dict:
     """Per-class metrics plus latency (p50/p95 ms), throughput and peak RSS. ``mosaic``: the records
@@ -124,21 +141,12 @@ def evaluate(models: ModelSet, folder: Path, part: str, opts: Options, method: s
         hidden = None
         if occlude:
             rgb, hidden = occluded(rgb, r, occlude)
-        together = None
-        if every_class:
-            t0 = time.perf_counter()
-            together = run(models, rgb, replace(opts, classes=CLASSES))
-            times.append(time.perf_counter() - t0)
+        redacted = _redactions(run, models, rgb, opts, classes, every_class, times)
         for cls in classes:
             gts, sizes, shaped = ground_truth(r, cls)
             if hidden is not None:
                 gts = visible(gts, hidden)
-            if together is not None:
-                dets, final = [d for d in together[0] if d.cls == cls], together[1]
-            else:
-                t0 = time.perf_counter()
-                dets, final = run(models, rgb, replace(opts, classes=(cls,)))
-                times.append(time.perf_counter() - t0)
+            dets, final = redacted[cls]
             raw = paint(dets, rgb.shape[:2])
             cocos[cls].add(rgb.shape[:2], gts, dets)
             tally = tallies[cls]

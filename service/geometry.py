@@ -106,6 +106,24 @@ def scaled(box, wide: float, tall: float | None = None) -> tuple[float, float, f
     return cx - hw, cy - hh, cx + hw, cy + hh
 
 
+def side_band(box, side: int, depth: float, reach: float
+              ) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
+    """A band over ``box`` from one side (0 top, 1 bottom, 2 left, 3 right), ``depth`` × its height (or
+    width) deep and reaching ``reach`` × its size past it on the other sides, as an arm or a pole hides
+    part of an object; and the part of ``box`` it leaves uncovered."""
+    x1, y1, x2, y2 = box
+    bw, bh = x2 - x1, y2 - y1
+    if side < 2:
+        d = depth * bh
+        if side == 0:
+            return (x1 - reach * bw, y1 - reach * bh, x2 + reach * bw, y1 + d), (x1, y1 + d, x2, y2)
+        return (x1 - reach * bw, y2 - d, x2 + reach * bw, y2 + reach * bh), (x1, y1, x2, y2 - d)
+    d = depth * bw
+    if side == 2:
+        return (x1 - reach * bw, y1 - reach * bh, x1 + d, y2 + reach * bh), (x1 + d, y1, x2, y2)
+    return (x2 - d, y1 - reach * bh, x2 + reach * bw, y2 + reach * bh), (x1, y1, x2 - d, y2)
+
+
 def clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:
     x1, y1, x2, y2 = box
     return (int(max(0, np.floor(x1))), int(max(0, np.floor(y1))),

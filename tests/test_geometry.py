@@ -1,6 +1,6 @@
 import numpy as np
 
-from service.geometry import Detection, at_edge, crop_to, square_crops, union
+from service.geometry import Detection, at_edge, crop_to, side_band, square_crops, union
 
 
 def test_union_covers_every_pixel_of_its_parts_and_nothing_else():
@@ -37,3 +37,11 @@ def test_a_box_is_at_the_edge_when_it_reaches_any_side():
     assert at_edge((0, 5, 10, 10), 60, 40) and at_edge((50, 5, 60, 10), 60, 40)
     assert at_edge((5, 0, 10, 10), 60, 40) and at_edge((5, 30, 10, 40), 60, 40)
     assert not at_edge((1, 1, 59, 39), 60, 40)
+
+
+def test_a_side_band_hides_one_side_reaches_past_the_others_and_leaves_the_rest():
+    box = (40.0, 20.0, 80.0, 40.0)  # 40 × 20
+    assert side_band(box, 0, 0.3, 0.5) == ((20.0, 10.0, 100.0, 26.0), (40.0, 26.0, 80.0, 40.0))
+    assert side_band(box, 1, 0.5, 0.0) == ((40.0, 30.0, 80.0, 40.0), (40.0, 20.0, 80.0, 30.0))
+    assert side_band(box, 2, 0.25, 1.0) == ((0.0, 0.0, 50.0, 60.0), (50.0, 20.0, 80.0, 40.0))
+    assert side_band(box, 3, 0.25, 0.5) == ((70.0, 10.0, 100.0, 50.0), (40.0, 20.0, 70.0, 40.0))

@@ -15,6 +15,7 @@ import zlib
 import numpy as np
 
 from service.datasets import Record
+from service.geometry import quad_box, side_band
 
 SIDES = ("top", "bottom", "left", "right")
 REACH = 0.5  # the band runs this × the plate's extent past the plate across the covered side
@@ -23,18 +24,8 @@ REACH = 0.5  # the band runs this × the plate's extent past the plate across th
 def _band(quad: np.ndarray, side: str, share: float, w: int, h: int) -> tuple[int, int, int, int]:
     """The cover's box for a plate whose corners are ``quad``: ``share`` of its height (or width) deep
     from ``side``, wider than the plate by ``REACH`` each way, clipped to the image."""
-    x1, y1 = quad.min(axis=0)
-    x2, y2 = quad.max(axis=0)
-    pw, ph = x2 - x1, y2 - y1
-    if side in ("top", "bottom"):
-        depth = share * ph
-        ys = (y1 - REACH * ph, y1 + depth) if side == "top" else (y2 - depth, y2 + REACH * ph)
-        box = (x1 - REACH * pw, ys[0], x2 + REACH * pw, ys[1])
-    else:
-        depth = share * pw
-        xs = (x1 - REACH * pw, x1 + depth) if side == "left" else (x2 - depth, x2 + REACH * pw)
-        box = (xs[0], y1 - REACH * ph, xs[1], y2 + REACH * ph)
-    bx1, by1, bx2, by2 = (int(round(v)) for v in box)
+    band, _ = side_band(quad_box(quad), SIDES.index(side), share, REACH)
+    bx1, by1, bx2, by2 = (int(round(v)) for v in band)
     return max(0, bx1), max(0, by1), min(w, bx2), min(h, by2)
 
 

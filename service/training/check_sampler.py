@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from service.datasets import Record
-from service.geometry import boxes_intersect, quad_box
+from service.geometry import boxes_intersect, clip_box, quad_box, side_band
 from service.training.augment import photometric
 from service.training.samplers import Sample, _read_rgb, _warp, seen_smaller
 
@@ -125,23 +125,9 @@ def covered(img: np.ndarray, box: Box, filler: np.ndarray, rng: np.random.Genera
             ) -> tuple[np.ndarray, Box]:
     """``img`` (a copy) with 15–45 % of ``box`` hidden from one side by a band of ``filler`` (another
     scene) that reaches past the box, and what is left of the box: a finder proposes the visible part."""
-    x1, y1, x2, y2 = box
-    bw, bh = x2 - x1, y2 - y1
     depth, side = rng.uniform(0.15, 0.45), int(rng.integers(4))
-    reach = rng.uniform(0.3, 1.0)
-    if side < 2:  # top, bottom
-        d = depth * bh
-        band = (x1 - reach * bw, y1 - reach * bh, x2 + reach * bw, y1 + d) if side == 0 else \
-            (x1 - reach * bw, y2 - d, x2 + reach * bw, y2 + reach * bh)
-        left = (x1, y1 + d, x2, y2) if side == 0 else (x1, y1, x2, y2 - d)
-    else:  # left, right
-        d = depth * bw
-        band = (x1 - reach * bw, y1 - reach * bh, x1 + d, y2 + reach * bh) if side == 2 else \
-            (x2 - d, y1 - reach * bh, x2 + reach * bw, y2 + reach * bh)
-        left = (x1 + d, y1, x2, y2) if side == 2 else (x1, y1, x2 - d, y2)
-    h, w = img.shape[:2]
-    bx1, by1 = max(0, int(band[0])), max(0, int(band[1]))
-    bx2, by2 = min(w, int(np.ceil(band[2]))), min(h, int(np.ceil(band[3])))
+    band, left = side_band(box, side, depth, rng.uniform(0.3, 1.0))
+    bx1, by1, bx2, by2 = clip_box(band, *img.shape[1::-1])
     out = img.copy()
     if bx2 > bx1 and by2 > by1:
         fh, fw = filler.shape[:2]

@@ -72,6 +72,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "does; with --init, a decoder of another shape starts afresh)")
     p.add_argument("--paste", type=float, default=0.0,
                    help="plates: share of samples that paste train plates onto plate-free scenes")
+    p.add_argument("--negative-jitter", type=float, default=0.1,
+                   help="plate-verifier: hard negatives' boxes moved by up to this share of their size "
+                        "per side (positives: 0.25), so that the answer does not hang on how a finder "
+                        "draws a box")
     p.add_argument("--cover", type=float, default=0.0,
                    help="plate-verifier: share of plates drawn partly hidden (15-45 %% from one side, by "
                         "another scene's pixels; half as many negatives get such a band too)")

@@ -42,8 +42,12 @@ class CropCheckSampler:
                  focus: dict[int, list[Box]] | None = None, views: tuple[float, ...] = (1.0,),
                  objects: Callable[[Record], list[Box]] = plate_boxes,
                  window: Callable[[tuple[int, int], np.random.Generator], Box] | None = None,
-                 avoid: dict[int, list[Box]] | None = None, cover: float = 0.0) -> None:
+                 avoid: dict[int, list[Box]] | None = None, cover: float = 0.0,
+                 hard_jitter: float = 0.1) -> None:
         self.size = size
+        # a hard negative's box is moved by up to this share of its size per side: as little as 0.1 keeps
+        # it as the finder drew it; ``jitter`` teaches that a false plate stays false however it is drawn
+        self.hard_jitter = hard_jitter
         # share of positives drawn partly hidden (and of negatives drawn with a cover, so that a hard
         # edge across a crop says nothing by itself): a plate a passer-by or a pole hides in part
         self.cover = cover
@@ -78,7 +82,7 @@ class CropCheckSampler:
             pool = self.focus if self.focus and rng.random() < 0.5 else self.hard
             i, box = pool[rng.integers(len(pool))]
             img = self.scenes[i]
-            box = self._jittered(box, rng, 0.1)
+            box = self._jittered(box, rng, self.hard_jitter)
             label = 0
         if not label and rng.random() < self.cover / 2:
             img, _ = covered(img, box, self.scenes[rng.integers(len(self.scenes))], rng)

@@ -140,3 +140,23 @@ def test_with_covers_some_plates_and_some_negatives_are_drawn_partly_hidden(tmp_
     plates_drawn, negatives = sum(labels), 100 - sum(labels)
     # every plate, and about half the negatives
     assert plates_drawn + 0.3 * negatives <= len(calls) <= plates_drawn + 0.7 * negatives
+
+
+def test_hard_negatives_move_as_far_as_their_jitter_allows(tmp_path):
+    plates, _ = _records(tmp_path)
+    scene = np.full((240, 320, 3), 250, np.uint8)
+    hard = (100.0, 100.0, 200.0, 140.0)
+
+    def widest_shift(jitter: float) -> float:
+        """The farthest a drawn negative's top edge moved (fragments cut an end, never the top)."""
+        sampler = CropCheckSampler(plates, [scene], {0: [hard]}, size=48, positive_share=0.0,
+                                   random_share=0.0, hard_jitter=jitter)
+        tops = []
+        sampler._crop = lambda img, box, rng: tops.append(box[1]) or np.zeros((48, 48, 3), np.uint8)
+        rng = np.random.default_rng(0)
+        for _ in range(300):
+            assert sampler.draw(rng).mask[0, 0] == 0
+        return max(abs(t - hard[1]) for t in tops)
+
+    assert widest_shift(0.1) <= 0.1 * 40 + 1e-6
+    assert 0.2 * 40 < widest_shift(0.25) <= 0.25 * 40 + 1e-6

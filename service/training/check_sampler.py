@@ -45,8 +45,8 @@ class CropCheckSampler:
                  avoid: dict[int, list[Box]] | None = None, cover: float = 0.0,
                  hard_jitter: float = 0.1) -> None:
         self.size = size
-        # a hard negative's box is moved by up to this share of its size per side: as little as 0.1 keeps
-        # it as the finder drew it; ``jitter`` teaches that a false plate stays false however it is drawn
+        # a hard negative's box is moved by up to this share of its size per side: 0.1 keeps it about as the
+        # finder drew it; as much as ``jitter`` (the positives') makes framing say nothing by itself
         self.hard_jitter = hard_jitter
         # share of positives drawn partly hidden (and of negatives drawn with a cover, so that a hard
         # edge across a crop says nothing by itself): a plate a passer-by or a pole hides in part

@@ -173,11 +173,12 @@ def _plate_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
         sources.append(f"covers: {args.cover:.0%} of the plates drawn 15–45 % hidden from one side by a "
                        f"band of a negative scene's pixels (the box: what is left), {args.cover / 2:.0%} "
                        "of the negatives with such a band")
-    sources.append(f"hard negatives' boxes moved by up to {args.negative_jitter:.0%} of their size per side "
-                   "(positives: 25 %)")
-    return CropCheckSampler(plates, scenes, hard, size=size, context=(lo, hi), focus=focus,
-                            views=tuple(c / contexts[0] for c in contexts), cover=args.cover,
-                            hard_jitter=args.negative_jitter), sources
+    sampler = CropCheckSampler(plates, scenes, hard, size=size, context=(lo, hi), focus=focus,
+                               views=tuple(c / contexts[0] for c in contexts), cover=args.cover,
+                               hard_jitter=args.negative_jitter)
+    sources.append(f"hard negatives' boxes moved by up to {sampler.hard_jitter:.0%} of their size per side "
+                   f"(positives: {sampler.jitter:.0%})")
+    return sampler, sources
 
 
 def _face_verifier_sampler(args: argparse.Namespace, data: Path, size: int):
